@@ -1,0 +1,126 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <caf/event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "warden/actors/diagnostics.hpp"
+
+namespace warden {
+
+/// What a supervisor hands to every service instance it starts.
+struct service_init {
+  /// The child's diagnostic block (shared with the supervisor).
+  diagnostics_ptr diag;
+  /// The supervisor, which expects a `ready_atom` from the service.
+  caf::actor supervisor;
+  /// The child's parameters (`params` in the config), `null` when none.
+  nlohmann::json params;
+};
+
+/// Base class of warden services: a CAF event-based actor with lifecycle
+/// hooks and one call each for diagnostics, readiness and failure.
+///
+/// ```
+/// class counter : public warden::service {
+/// public:
+///   using service::service;
+///   caf::behavior make_service_behavior() override {
+///     return { [=](caf::add_atom, int n) { set_value("total", std::to_string(total_ += n)); } };
+///   }
+/// private:
+///   int total_ = 0;
+/// };
+/// ```
+///
+/// Any exception escaping a hook or handler is a crash whose exit reason
+/// (`warden::error::exception`) keeps the exception's message.
+class service : public caf::event_based_actor {
+public:
+  using super = caf::event_based_actor;
+
+  service(caf::actor_config& cfg, service_init init);
+
+  ~service() override;
+
+  // -- hooks for subclasses ---------------------------------------------------
+
+  /// The service's message handlers.
+  virtual caf::behavior make_service_behavior() = 0;
+
+  /// Runs before the first message. Call `delay_ready()` here to report
+  /// readiness later with `ready()`; otherwise the service is ready as soon
+  /// as this returns.
+  virtual void on_start();
+
+  /// Runs when the service exits for any reason (stop, crash, failure).
+  virtual void on_stop();
+
+  // -- calls for subclasses ---------------------------------------------------
+
+  /// Reports readiness later: dependants wait until `ready()`.
+  void delay_ready() noexcept {
+    ready_delayed_ = true;
+  }
+
+  /// Reports that the start work is done (once; later calls do nothing).
+  void ready();
+
+  /// Ends this instance as a crash with `reason`; the supervisor decides.
+  void fail(std::string reason);
+
+  void set_flag(const std::string& flag);
+  void clear_flag(const std::string& flag);
+  void set_value(const std::string& key, std::string value);
+  void clear_value(const std::string& key);
+
+  /// The child's path, e.g. "root/workers/parser".
+  const std::string& path() const noexcept {
+    return init_.diag->path();
+  }
+
+  /// The child's parameters as given at start.
+  const nlohmann::json& params() const noexcept {
+    return init_.params;
+  }
+
+  const diagnostics& diag() const noexcept {
+    return *init_.diag;
+  }
+
+  // -- CAF overrides ----------------------------------------------------------
+
+  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override;
+
+  caf::invoke_message_result consume(caf::mailbox_element& x) override;
+
+  const char* name() const override;
+
+protected:
+  caf::behavior make_behavior() final;
+
+  void on_exit() override;
+
+private:
+  service_init init_;
+  bool ready_delayed_ = false;
+  bool ready_sent_ = false;
+};
+
+/// A service whose behavior comes from a function, for services that need
+/// no state of their own beyond what the function captures.
+class function_service : public service {
+public:
+  using body = std::function<caf::behavior(service&)>;
+
+  function_service(caf::actor_config& cfg, service_init init, body fn);
+
+  caf::behavior make_service_behavior() override;
+
+private:
+  body fn_;
+};
+
+} // namespace warden

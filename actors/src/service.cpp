@@ -1,0 +1,122 @@
+#include "warden/actors/service.hpp"
+
+#include <exception>
+
+#include "warden/actors/atoms.hpp"
+#include "warden/actors/error.hpp"
+
+namespace warden {
+
+namespace {
+
+caf::error exception_reason(std::exception_ptr& ptr) {
+  try {
+    std::rethrow_exception(ptr);
+  } catch (const std::exception& e) {
+    return make_error(error::exception, e.what());
+  } catch (...) {
+    return make_error(error::exception, "unknown exception");
+  }
+}
+
+} // namespace
+
+service::service(caf::actor_config& cfg, service_init init)
+  : super(cfg), init_(std::move(init)) {
+  set_exception_handler(
+    [](caf::scheduled_actor*, std::exception_ptr& ptr) { return exception_reason(ptr); });
+  // An exit message from the supervisor (or a linked actor) ends this
+  // instance with the sender's reason; `on_stop` runs on the way out.
+  set_exit_handler([this](caf::exit_msg& msg) {
+    if (msg.reason)
+      quit(std::move(msg.reason));
+  });
+}
+
+service::~service() = default;
+
+void service::on_start() {
+  // nop
+}
+
+void service::on_stop() {
+  // nop
+}
+
+caf::behavior service::make_behavior() {
+  // Exceptions here escape CAF's exception handler, so catch them ourselves.
+  try {
+    on_start();
+    auto bhvr = make_service_behavior();
+    if (!ready_delayed_)
+      ready();
+    return bhvr;
+  } catch (...) {
+    auto ptr = std::current_exception();
+    quit(exception_reason(ptr));
+    return {};
+  }
+}
+
+void service::ready() {
+  if (ready_sent_)
+    return;
+  ready_sent_ = true;
+  if (init_.supervisor)
+    send(init_.supervisor, ready_atom::value);
+}
+
+void service::fail(std::string reason) {
+  quit(make_error(error::service_failed, std::move(reason)));
+}
+
+void service::set_flag(const std::string& flag) {
+  init_.diag->set_flag(flag);
+}
+
+void service::clear_flag(const std::string& flag) {
+  init_.diag->clear_flag(flag);
+}
+
+void service::set_value(const std::string& key, std::string value) {
+  init_.diag->set_value(key, std::move(value));
+}
+
+void service::clear_value(const std::string& key) {
+  init_.diag->clear_value(key);
+}
+
+void service::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) {
+  init_.diag->count_enqueued();
+  super::enqueue(std::move(ptr), eu);
+}
+
+caf::invoke_message_result service::consume(caf::mailbox_element& x) {
+  init_.diag->count_handled();
+  return super::consume(x);
+}
+
+const char* service::name() const {
+  return "warden::service";
+}
+
+void service::on_exit() {
+  try {
+    on_stop();
+  } catch (...) {
+    // The instance is gone already; a throwing on_stop must not take
+    // the scheduler thread with it.
+  }
+  super::on_exit();
+}
+
+function_service::function_service(caf::actor_config& cfg, service_init init, body fn)
+  : service(cfg, std::move(init)), fn_(std::move(fn)) {
+  // nop
+}
+
+caf::behavior function_service::make_service_behavior() {
+  return fn_(*this);
+}
+
+} // namespace warden

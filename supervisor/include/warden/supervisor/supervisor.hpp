@@ -1,0 +1,55 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "warden/actors/lifecycle.hpp"
+#include "warden/supervisor/child_spec.hpp"
+#include "warden/supervisor/path_registry.hpp"
+
+namespace spdlog {
+class logger;
+} // namespace spdlog
+
+namespace warden {
+
+/// What all supervisors of one tree share.
+struct supervisor_context {
+  /// Path → diagnostics of every child of the tree.
+  path_registry_ptr registry;
+  /// Lifecycle events of the whole tree.
+  lifecycle_bus_ptr events;
+  /// Lifecycle log lines go here (fields: supervisor, child, event, reason).
+  /// Null: a logger named "supervisor" from spdlog's registry, or one
+  /// writing to the console when none exists.
+  std::shared_ptr<spdlog::logger> log;
+};
+
+/// Validates `spec` and spawns the root supervisor of a tree; its path is
+/// `name`. The supervisor starts its children left to right (dependencies
+/// first), each after its `depends_on` siblings are ready, and reports ready
+/// itself once all have. Fills in missing parts of `ctx`.
+///
+/// The supervisor's protocol (all replies are `caf::error` on failure):
+/// | request                                 | reply                                   |
+/// |-----------------------------------------|-----------------------------------------|
+/// | `start_child_atom, child_spec`          | `ok_atom` once spawned                  |
+/// | `stop_child_atom, name`                 | `ok_atom` once stopped (stays stopped)  |
+/// | `restart_child_atom, name`              | `ok_atom` (also starts a stopped child) |
+/// | `delete_child_atom, name`               | `ok_atom` once stopped and removed      |
+/// | `which_children_atom`                   | `std::vector<diagnostics_snapshot>`     |
+/// | `shutdown_atom`                         | `std::vector<std::string>` stragglers, then it quits |
+///
+/// Sending it an exit message (e.g. `exit_reason::user_shutdown`) stops the
+/// children right to left within their deadlines and then exits with that
+/// reason. If the restart intensity is exceeded it does the same and exits
+/// with `error::intensity_exceeded`, whose context names the child and its
+/// original exit reason.
+caf::expected<caf::actor> spawn_supervisor(caf::actor_system& sys, std::string name,
+                                           supervisor_spec spec, supervisor_context& ctx);
+
+} // namespace warden
