@@ -1,6 +1,7 @@
 #include "warden/actors/diagnostics.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace warden {
 
@@ -16,10 +17,17 @@ int64_t ms_between(int64_t from_ticks, time_point to) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
 }
 
+const std::string* intern(std::string name) {
+  static std::mutex mtx;
+  static std::set<std::string> names;
+  std::lock_guard<std::mutex> guard{mtx};
+  return &*names.insert(std::move(name)).first;
+}
+
 } // namespace
 
 diagnostics::diagnostics(std::string path, std::string type)
-  : path_(std::move(path)), type_(std::move(type)) {
+  : path_(std::move(path)), type_(intern(std::move(type))) {
   // nop
 }
 
@@ -32,15 +40,15 @@ diagnostics::details& diagnostics::get_details() {
 void diagnostics::started(caf::actor instance, time_point now) {
   started_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
   next_restart_.store(0, std::memory_order_relaxed);
-  enqueued_.store(0, std::memory_order_relaxed);
+  mailbox_.store(0, std::memory_order_relaxed);
   handled_.store(0, std::memory_order_relaxed);
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<spin_mutex> guard{mtx_};
   current_ = std::move(instance);
 }
 
 void diagnostics::exited(std::string reason, time_point) {
   started_.store(0, std::memory_order_relaxed);
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<spin_mutex> guard{mtx_};
   current_ = nullptr;
   auto& d = get_details();
   exit_record rec{std::move(reason), wall_ms()};
@@ -53,19 +61,19 @@ void diagnostics::exited(std::string reason, time_point) {
 }
 
 caf::actor diagnostics::current() const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<spin_mutex> guard{mtx_};
   return current_;
 }
 
 void diagnostics::set_flag(const std::string& flag) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<spin_mutex> guard{mtx_};
   auto& flags = get_details().flags;
   if (std::find(flags.begin(), flags.end(), flag) == flags.end())
     flags.push_back(flag);
 }
 
 void diagnostics::clear_flag(const std::string& flag) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<spin_mutex> guard{mtx_};
   if (!details_)
     return;
   auto& flags = details_->flags;
@@ -73,19 +81,19 @@ void diagnostics::clear_flag(const std::string& flag) {
 }
 
 bool diagnostics::has_flag(const std::string& flag) const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<spin_mutex> guard{mtx_};
   return details_
          && std::find(details_->flags.begin(), details_->flags.end(), flag)
               != details_->flags.end();
 }
 
 void diagnostics::set_value(const std::string& key, std::string value) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<spin_mutex> guard{mtx_};
   get_details().values[key] = std::move(value);
 }
 
 void diagnostics::clear_value(const std::string& key) {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<spin_mutex> guard{mtx_};
   if (details_)
     details_->values.erase(key);
 }
@@ -93,18 +101,16 @@ void diagnostics::clear_value(const std::string& key) {
 diagnostics_snapshot diagnostics::snapshot(time_point now) const {
   diagnostics_snapshot x;
   x.path = path_;
-  x.type = type_;
+  x.type = *type_;
   x.state = state();
   x.restarts = restarts();
   if (auto started = started_.load(std::memory_order_relaxed); started != 0)
     x.uptime_ms = std::max<int64_t>(0, ms_between(started, now));
   if (auto next = next_restart_.load(std::memory_order_relaxed); next != 0)
     x.next_restart_ms = std::max<int64_t>(0, -ms_between(next, now));
-  auto handled = handled_.load(std::memory_order_relaxed);
-  auto enqueued = enqueued_.load(std::memory_order_relaxed);
-  x.handled = handled;
-  x.mailbox = enqueued > handled ? enqueued - handled : 0;
-  std::lock_guard<std::mutex> guard{mtx_};
+  x.handled = handled_.load(std::memory_order_relaxed);
+  x.mailbox = mailbox_.load(std::memory_order_relaxed);
+  std::lock_guard<spin_mutex> guard{mtx_};
   if (details_) {
     x.flags = details_->flags;
     x.values = details_->values;

@@ -63,7 +63,7 @@ void service::ready() {
     return;
   ready_sent_ = true;
   if (init_.supervisor)
-    send(init_.supervisor, ready_atom::value);
+    send(init_.supervisor, ready_atom::value, init_.slot, init_.run);
 }
 
 void service::fail(std::string reason) {
@@ -86,13 +86,8 @@ void service::clear_value(const std::string& key) {
   init_.diag->clear_value(key);
 }
 
-void service::enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) {
-  init_.diag->count_enqueued();
-  super::enqueue(std::move(ptr), eu);
-}
-
 caf::invoke_message_result service::consume(caf::mailbox_element& x) {
-  init_.diag->count_handled();
+  init_.diag->count_handled(mailbox().size());
   return super::consume(x);
 }
 

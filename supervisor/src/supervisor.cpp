@@ -23,33 +23,62 @@ int64_t wall_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-/// One child slot: the spec, its diagnostics (which outlive instances), the
-/// current instance and the restart bookkeeping.
+/// One child slot, in one allocation with its diagnostics (handed out
+/// through aliasing pointers, so the registry keeps the slot alive). It holds
+/// what restarts need of the spec, not the spec itself: a tree may have a
+/// million of these, and each byte here is a megabyte there.
 struct child {
-  child_spec spec;
-  diagnostics_ptr diag;
+  child(std::string path, std::string type) : diag(std::move(path), std::move(type)) {
+    // nop
+  }
+
+  diagnostics diag;
+  child_factory factory;
+  nlohmann::json params;
   caf::actor instance;
-  std::vector<child*> deps;
+  std::unique_ptr<backoff_policy> own_backoff;  // null: the supervisor's
+  std::unique_ptr<std::vector<child*>> deps;    // null: none
   backoff_state backoff;
-  size_t index = 0;    // position in start order
-  uint64_t serial = 0; // names the slot in timer messages
+  milliseconds shutdown{0};
+  uint32_t index = 0;  // position in start order
+  uint32_t serial = 0; // names the slot in messages
   uint32_t gen = 0;    // bumped to invalidate pending timers
+  uint32_t run = 0;    // bumped per instance, to ignore stale messages
+  restart_type restart = restart_type::permanent;
+  bool significant = false;
   bool pending_start = false;
   bool hold = false; // stopped by request: stays stopped until started
   bool restart_after_stop = false;
   bool delete_after_stop = false;
 
+  std::string_view name() const noexcept {
+    std::string_view path = diag.path();
+    return path.substr(path.rfind('/') + 1);
+  }
+
   child_state state() const noexcept {
-    return diag->state();
+    return diag.state();
   }
 
   bool live() const noexcept {
     auto st = state();
     return st == child_state::starting || st == child_state::running;
   }
+
+  uint64_t key() const noexcept {
+    return (static_cast<uint64_t>(index) << 32) | serial;
+  }
 };
 
+using child_ptr = std::shared_ptr<child>;
+
 enum class deps_status { ready, waiting, blocked };
+
+/// At most this many children are starting (spawned, not yet ready) at a
+/// time. Spawning a large tree in one handler would pile every new actor
+/// onto one worker's queue, and CAF 0.17's work stealing takes from the tail
+/// of that queue in O(length): quadratic for 100 k children.
+constexpr size_t start_window = 128;
 
 /// The supervisor. Its children run in start order; every event (ready,
 /// exit, timer, request) updates the slots and then calls `next_stop` or
@@ -83,26 +112,22 @@ public:
     self_ = caf::actor_cast<caf::actor>(this);
     set_default_handler(caf::drop);
     set_exit_handler([this](caf::exit_msg& msg) { on_exit_msg(msg); });
-    set_down_handler([this](caf::down_msg& msg) {
-      if (auto c = find_instance(msg.source))
-        on_child_exit(c, msg.reason);
-    });
+    children_.reserve(initial_.size());
     for (auto i : start_order(initial_))
       add_child(std::move(initial_[i]));
     initial_.clear();
     initial_.shrink_to_fit();
-    for (auto& c : children_)
-      if (c->spec.enabled)
-        mark_pending(c.get());
     if (!parent())
       init_.diag->state(child_state::starting);
     resume_starts();
     return {
-      [this](ready_atom) { on_ready(current_sender()); },
-      [this](restart_timer_atom, uint64_t serial, uint32_t gen) {
-        on_restart_timer(serial, gen);
+      [this](ready_atom, uint64_t key, uint32_t run) { on_ready(key, run); },
+      [this](child_down_atom, uint64_t key, uint32_t run, const caf::error& reason) {
+        if (auto c = find_key(key); c != nullptr && c->run == run && c->instance)
+          on_child_exit(c, reason);
       },
-      [this](stop_timer_atom, uint64_t serial, uint32_t gen) { on_stop_timer(serial, gen); },
+      [this](restart_timer_atom, uint64_t key, uint32_t gen) { on_restart_timer(key, gen); },
+      [this](stop_timer_atom, uint64_t key, uint32_t gen) { on_stop_timer(key, gen); },
       [this](start_child_atom, child_spec& spec) -> caf::result<caf::ok_atom> {
         return start_child(std::move(spec));
       },
@@ -120,7 +145,7 @@ public:
         result.reserve(children_.size());
         auto now = clock().now();
         for (auto& c : children_)
-          result.push_back(c->diag->snapshot(now));
+          result.push_back(c->diag.snapshot(now));
         return result;
       },
       [this](shutdown_atom) -> caf::result<std::vector<std::string>> {
@@ -141,7 +166,7 @@ public:
     // Our slots leave the registry with us; a restarted instance of this
     // supervisor registers fresh ones.
     for (auto& c : children_)
-      ctx_.registry->erase(c->diag.get());
+      ctx_.registry->erase(&c->diag);
     if (!parent())
       ctx_.registry->erase(init_.diag.get());
     caf::event_based_actor::on_exit();
@@ -159,52 +184,74 @@ private:
   }
 
   child* add_child(child_spec spec) {
-    auto c = std::make_unique<child>();
-    c->diag = std::make_shared<diagnostics>(path() + "/" + spec.name, spec.type);
-    c->spec = std::move(spec);
-    c->index = children_.size();
+    auto c = std::make_shared<child>(path() + "/" + spec.name, std::move(spec.type));
+    if (spec.supervisor) {
+      c->factory = [nested{std::move(spec.supervisor)}, ctx{ctx_}](caf::local_actor& parent,
+                                                                   service_init init) {
+        return parent.spawn<supervisor_actor>(*nested, ctx, std::move(init));
+      };
+    } else {
+      c->factory = std::move(spec.factory);
+    }
+    c->params = std::move(spec.params);
+    if (spec.backoff)
+      c->own_backoff = std::make_unique<backoff_policy>(*spec.backoff);
+    c->shutdown = spec.shutdown;
+    c->restart = spec.restart;
+    c->significant = spec.significant;
+    c->index = static_cast<uint32_t>(children_.size());
     c->serial = next_serial_++;
-    for (auto& dep : c->spec.depends_on)
-      if (auto d = find(dep); d != nullptr && d != c.get())
-        c->deps.push_back(d);
-    ctx_.registry->put(c->diag);
+    for (auto& dep : spec.depends_on)
+      if (auto d = find(dep); d != nullptr && d != c.get()) {
+        if (!c->deps)
+          c->deps = std::make_unique<std::vector<child*>>();
+        c->deps->push_back(d);
+      }
+    ctx_.registry->put(diagnostics_ptr{c, &c->diag});
     children_.push_back(std::move(c));
-    return children_.back().get();
+    auto result = children_.back().get();
+    if (spec.enabled)
+      mark_pending(result);
+    return result;
   }
 
   void remove_child(child* c) {
-    ctx_.registry->erase(c->diag.get());
+    ctx_.registry->erase(&c->diag);
     if (c->pending_start)
       --pending_count_;
     auto pos = c->index;
     children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(pos));
     for (auto i = pos; i < children_.size(); ++i)
-      children_[i]->index = i;
+      children_[i]->index = static_cast<uint32_t>(i);
     cursor_ = std::min(cursor_, children_.size());
   }
 
-  child* find(const std::string& name) const {
+  child* find(std::string_view name) const {
     for (auto& c : children_)
-      if (c->spec.name == name)
+      if (c->name() == name)
         return c.get();
     return nullptr;
   }
 
-  child* find_serial(uint64_t serial) const {
+  /// The slot named by `key` (index and serial); O(1) unless a deletion
+  /// moved it, then a scan.
+  child* find_key(uint64_t key) const {
+    auto index = static_cast<size_t>(key >> 32);
+    auto serial = static_cast<uint32_t>(key);
+    if (index < children_.size() && children_[index]->serial == serial)
+      return children_[index].get();
     for (auto& c : children_)
       if (c->serial == serial)
         return c.get();
     return nullptr;
   }
 
-  child* find_instance(const caf::actor_addr& addr) const {
-    if (auto i = by_instance_.find(addr.id()); i != by_instance_.end())
-      return i->second;
-    return nullptr;
+  bool depends_on(const child* c, const child* dep) const {
+    return c->deps && std::find(c->deps->begin(), c->deps->end(), dep) != c->deps->end();
   }
 
   const backoff_policy& backoff_of(const child* c) const {
-    return c->spec.backoff ? *c->spec.backoff : flags_.backoff;
+    return c->own_backoff ? *c->own_backoff : flags_.backoff;
   }
 
   // -- starting ---------------------------------------------------------------
@@ -214,12 +261,14 @@ private:
       c->pending_start = true;
       ++pending_count_;
     }
-    cursor_ = std::min(cursor_, c->index);
+    cursor_ = std::min<size_t>(cursor_, c->index);
   }
 
   deps_status deps_of(const child* c) const {
     auto result = deps_status::ready;
-    for (auto d : c->deps) {
+    if (!c->deps)
+      return deps_status::ready;
+    for (auto d : *c->deps) {
       auto st = d->state();
       if (st == child_state::running)
         continue;
@@ -245,6 +294,8 @@ private:
       if (shutting_down_ || stops_in_progress())
         return; // a failed start escalated or restarts siblings
       auto c = children_[cursor_].get();
+      if (starting_count_ >= start_window)
+        break; // resumed as children report ready
       if (c->pending_start) {
         auto st = deps_of(c);
         if (st == deps_status::waiting)
@@ -264,14 +315,13 @@ private:
     c->pending_start = false;
     --pending_count_;
     auto now = clock().now();
-    service_init init{c->diag, self_, c->spec.params};
+    ++c->run;
+    service_init init{diagnostics_ptr{children_[c->index], &c->diag}, self_, c->params,
+                      c->key(), c->run};
     caf::actor instance;
     caf::error failure;
     try {
-      if (c->spec.supervisor)
-        instance = spawn<supervisor_actor>(*c->spec.supervisor, ctx_, std::move(init));
-      else
-        instance = c->spec.factory(*this, std::move(init));
+      instance = c->factory(*this, std::move(init));
       if (!instance)
         failure = make_error(error::start_failed, "factory returned no actor");
     } catch (const std::exception& e) {
@@ -282,31 +332,38 @@ private:
     if (failure) {
       // Decide as for a crash, but retry through a message to ourselves:
       // never a restart loop inside one handler.
-      c->diag->exited(describe(failure), now);
+      c->diag.exited(describe(failure), now);
       emit(lifecycle_kind::crashed, c, failure);
       on_crash(c, failure, now, true);
       return;
     }
-    // A monitor, not a link: CAF 0.17 drops a link when an exit message
-    // travels along it, so the stop request would hide the child's exit.
-    monitor(instance);
-    by_instance_.emplace(instance.id(), c);
+    watch(c, instance);
     c->instance = instance;
     c->backoff.last_start = now;
-    c->diag->started(std::move(instance), now);
-    c->diag->state(child_state::starting);
+    c->diag.started(std::move(instance), now);
+    c->diag.state(child_state::starting);
     ++starting_count_;
-    emit(c->diag->restarts() > 0 ? lifecycle_kind::restarted : lifecycle_kind::started, c,
+    emit(c->diag.restarts() > 0 ? lifecycle_kind::restarted : lifecycle_kind::started, c,
          caf::error{});
   }
 
-  void on_ready(const caf::strong_actor_ptr& sender) {
-    if (!sender)
+  /// Tells us when `instance` ends, with its slot's key: no lookup table
+  /// from actor IDs to slots. (Not a link: CAF 0.17 drops a link when an
+  /// exit message travels along it, which would hide the stopped child's
+  /// exit. Not a monitor: a down message names only the actor.)
+  void watch(const child* c, const caf::actor& instance) {
+    instance->attach_functor(
+      [sup{address()}, key{c->key()}, run{c->run}](const caf::error& reason) {
+        if (auto handle = caf::actor_cast<caf::actor>(sup))
+          caf::anon_send(handle, child_down_atom::value, key, run, reason);
+      });
+  }
+
+  void on_ready(uint64_t key, uint32_t run) {
+    auto c = find_key(key);
+    if (c == nullptr || c->run != run || c->state() != child_state::starting)
       return;
-    auto c = find_instance(sender->address());
-    if (c == nullptr || c->state() != child_state::starting)
-      return;
-    c->diag->state(child_state::running);
+    c->diag.state(child_state::running);
     --starting_count_;
     if (pending_count_ > 0) {
       if (blocked_) {
@@ -325,7 +382,7 @@ private:
       return;
     ready_reported_ = true;
     if (parent())
-      send(parent(), ready_atom::value);
+      send(parent(), ready_atom::value, init_.slot, init_.run);
     else
       init_.diag->state(child_state::running);
   }
@@ -339,25 +396,24 @@ private:
   }
 
   void on_child_exit(child* c, const caf::error& reason) {
-    by_instance_.erase(c->instance.id());
     c->instance = nullptr;
     auto now = clock().now();
     auto st = c->state();
     if (st == child_state::starting)
       --starting_count_;
-    c->diag->exited(describe(reason), now);
+    c->diag.exited(describe(reason), now);
     if (st == child_state::stopping) {
       // We asked for this exit.
       ++c->gen; // cancels the deadline timer
       stopping_ = nullptr;
-      c->diag->state(child_state::stopped);
+      c->diag.state(child_state::stopped);
       emit(lifecycle_kind::stopped, c, reason);
       finish_stop(c);
       next_stop();
       return;
     }
     if (shutting_down_) {
-      c->diag->state(child_state::stopped);
+      c->diag.state(child_state::stopped);
       emit(lifecycle_kind::stopped, c, reason);
       next_stop();
       return;
@@ -370,10 +426,10 @@ private:
   /// Runs the restart decision for a child whose instance ended by itself.
   void on_crash(child* c, const caf::error& reason, time_point now, bool via_message) {
     auto kind = classify(reason);
-    auto decision = decide(c->spec.restart, backoff_of(c), kind, window_, c->backoff, now,
+    auto decision = decide(c->restart, backoff_of(c), kind, window_, c->backoff, now,
                            jitter_(rng_));
     if (std::holds_alternative<ignore>(decision)) {
-      c->diag->state(kind == exit_kind::abnormal ? child_state::failed
+      c->diag.state(kind == exit_kind::abnormal ? child_state::failed
                                                  : child_state::stopped);
       if (kind != exit_kind::abnormal)
         emit(lifecycle_kind::stopped, c, reason);
@@ -382,24 +438,24 @@ private:
       return;
     }
     if (std::holds_alternative<escalate>(decision)) {
-      c->diag->state(child_state::failed);
+      c->diag.state(child_state::failed);
       give_up(c, reason);
       return;
     }
-    c->diag->count_restart();
+    c->diag.count_restart();
     restart_siblings(c);
     if (auto after = std::get_if<restart_after>(&decision)) {
-      c->diag->state(child_state::backoff);
-      c->diag->next_restart(now + after->delay);
-      delayed_send(this, after->delay, restart_timer_atom::value, c->serial, ++c->gen);
+      c->diag.state(child_state::backoff);
+      c->diag.next_restart(now + after->delay);
+      delayed_send(this, after->delay, restart_timer_atom::value, c->key(), ++c->gen);
       emit(lifecycle_kind::backoff, c, reason, after->delay.count());
       return;
     }
-    c->diag->state(child_state::stopped);
+    c->diag.state(child_state::stopped);
     if (via_message) {
-      c->diag->next_restart(now);
-      send(this, restart_timer_atom::value, c->serial, ++c->gen);
-      c->diag->state(child_state::backoff);
+      c->diag.next_restart(now);
+      send(this, restart_timer_atom::value, c->key(), ++c->gen);
+      c->diag.state(child_state::backoff);
       return;
     }
     mark_pending(c);
@@ -426,8 +482,8 @@ private:
           break;
         case child_state::backoff:
           ++s->gen; // its own timer no longer matters
-          s->diag->next_restart(time_point{});
-          s->diag->state(child_state::stopped);
+          s->diag.next_restart(time_point{});
+          s->diag.state(child_state::stopped);
           mark_pending(s);
           break;
         default:
@@ -437,12 +493,12 @@ private:
     next_stop();
   }
 
-  void on_restart_timer(uint64_t serial, uint32_t gen) {
-    auto c = find_serial(serial);
+  void on_restart_timer(uint64_t key, uint32_t gen) {
+    auto c = find_key(key);
     if (c == nullptr || c->gen != gen || c->state() != child_state::backoff || shutting_down_)
       return;
-    c->diag->next_restart(time_point{});
-    c->diag->state(child_state::stopped);
+    c->diag.next_restart(time_point{});
+    c->diag.state(child_state::stopped);
     mark_pending(c);
     resume_starts();
   }
@@ -450,7 +506,7 @@ private:
   void give_up(child* c, const caf::error& reason) {
     auto message = path() + " gave up: more than " + std::to_string(flags_.intensity)
                    + " restarts in " + std::to_string(flags_.period.count()) + " ms";
-    auto cause = c->diag->path() + ": " + describe(reason);
+    auto cause = c->diag.path() + ": " + describe(reason);
     auto final_reason = caf::error{static_cast<uint8_t>(error::intensity_exceeded),
                                    error_category, caf::make_message(message, cause)};
     emit(lifecycle_kind::gave_up, c, final_reason);
@@ -458,11 +514,11 @@ private:
   }
 
   void check_auto_shutdown(const child* c) {
-    if (!c->spec.significant || flags_.shutdown == auto_shutdown::never)
+    if (!c->significant || flags_.shutdown == auto_shutdown::never)
       return;
     if (flags_.shutdown == auto_shutdown::all_significant)
       for (auto& s : children_)
-        if (s->spec.significant && (s->live() || s->state() == child_state::backoff))
+        if (s->significant && (s->live() || s->state() == child_state::backoff))
           return;
     begin_shutdown(caf::error{});
   }
@@ -486,11 +542,11 @@ private:
         continue;
       }
       stopping_ = c;
-      c->diag->state(child_state::stopping);
+      c->diag.state(child_state::stopping);
       ++c->gen;
       send_exit(c->instance, caf::exit_reason::user_shutdown);
-      if (c->spec.shutdown != shutdown_infinity)
-        delayed_send(this, c->spec.shutdown, stop_timer_atom::value, c->serial, c->gen);
+      if (c->shutdown != shutdown_infinity)
+        delayed_send(this, c->shutdown, stop_timer_atom::value, c->key(), c->gen);
     }
     if (stopping_ == nullptr && stop_queue_.empty())
       stops_done();
@@ -535,15 +591,15 @@ private:
     quit(final_reason_);
   }
 
-  void on_stop_timer(uint64_t serial, uint32_t gen) {
-    auto c = find_serial(serial);
+  void on_stop_timer(uint64_t key, uint32_t gen) {
+    auto c = find_key(key);
     if (c == nullptr || c != stopping_ || c->gen != gen || !c->instance)
       return;
-    stragglers_.push_back(c->diag->path());
+    stragglers_.push_back(c->diag.path());
     if (log_enabled(spdlog::level::warn))
       logger().warn("supervisor={} child={} event=killed reason=\"shutdown deadline of {} ms "
                     "passed\"",
-                    path(), c->diag->path(), c->spec.shutdown.count());
+                    path(), c->diag.path(), c->shutdown.count());
     send_exit(c->instance, caf::exit_reason::kill);
   }
 
@@ -562,8 +618,8 @@ private:
       }
       if (c->state() == child_state::backoff) {
         ++c->gen;
-        c->diag->next_restart(time_point{});
-        c->diag->state(child_state::stopped);
+        c->diag.next_restart(time_point{});
+        c->diag.state(child_state::stopped);
       }
       if (c->live())
         queue_stop(c.get());
@@ -579,12 +635,10 @@ private:
     std::vector<std::string> names;
     names.reserve(children_.size());
     for (auto& c : children_)
-      names.push_back(c->spec.name);
+      names.emplace_back(c->name());
     if (auto errors = validate_child(spec, names, flags_, path()); !errors.empty())
       return make_error(error::invalid_spec, to_string(errors));
-    auto c = add_child(std::move(spec));
-    if (c->spec.enabled)
-      mark_pending(c);
+    add_child(std::move(spec));
     resume_starts();
     return caf::ok_atom::value;
   }
@@ -595,9 +649,9 @@ private:
       return make_error(error::unknown_child, path() + "/" + name);
     if (remove)
       for (auto& s : children_)
-        if (std::find(s->deps.begin(), s->deps.end(), c) != s->deps.end())
+        if (depends_on(s.get(), c))
           return make_error(error::bad_state,
-                            s->diag->path() + " depends on " + c->diag->path());
+                            s->diag.path() + " depends on " + c->diag.path());
     c->hold = true;
     c->restart_after_stop = false;
     c->delete_after_stop = remove;
@@ -607,8 +661,8 @@ private:
     }
     if (c->state() == child_state::backoff) {
       ++c->gen;
-      c->diag->next_restart(time_point{});
-      c->diag->state(child_state::stopped);
+      c->diag.next_restart(time_point{});
+      c->diag.state(child_state::stopped);
     }
     if (c->live() || c->state() == child_state::stopping) {
       auto rp = make_response_promise<caf::ok_atom>();
@@ -643,8 +697,8 @@ private:
         break;
       case child_state::backoff:
         ++c->gen;
-        c->diag->next_restart(time_point{});
-        c->diag->state(child_state::stopped);
+        c->diag.next_restart(time_point{});
+        c->diag.state(child_state::stopped);
         mark_pending(c);
         resume_starts();
         break;
@@ -700,9 +754,9 @@ private:
     lifecycle_event ev;
     ev.kind = kind;
     ev.supervisor = path();
-    ev.child = c->diag->path();
+    ev.child = c->diag.path();
     ev.reason = describe(reason);
-    ev.restarts = c->diag->restarts();
+    ev.restarts = c->diag.restarts();
     ev.delay_ms = delay_ms;
     ev.time_ms = wall_ms();
     if (log) {
@@ -730,9 +784,8 @@ private:
   std::minstd_rand rng_;
   std::uniform_real_distribution<double> jitter_{0.0, 1.0};
 
-  std::vector<std::unique_ptr<child>> children_; // start order
-  std::unordered_map<caf::actor_id, child*> by_instance_;
-  uint64_t next_serial_ = 1;
+  std::vector<child_ptr> children_; // start order
+  uint32_t next_serial_ = 1;
 
   size_t cursor_ = 0;        // start pass position
   size_t pending_count_ = 0; // children with pending_start

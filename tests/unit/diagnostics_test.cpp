@@ -14,10 +14,8 @@ TEST(diagnostics, snapshot_reports_uptime_counters_flags_and_values) {
   auto t0 = time_point{} + 1h;
   d.started(caf::actor{}, t0);
   d.state(child_state::running);
-  d.count_enqueued();
-  d.count_enqueued();
-  d.count_enqueued();
-  d.count_handled();
+  d.count_handled(4);
+  d.count_handled(2);
   d.set_flag("degraded");
   d.set_flag("degraded");
   d.set_value("queue", "17");
@@ -26,7 +24,7 @@ TEST(diagnostics, snapshot_reports_uptime_counters_flags_and_values) {
   EXPECT_EQ(s.type, "probe");
   EXPECT_EQ(s.state, child_state::running);
   EXPECT_EQ(s.uptime_ms, 1500);
-  EXPECT_EQ(s.handled, 1u);
+  EXPECT_EQ(s.handled, 2u);
   EXPECT_EQ(s.mailbox, 2u);
   EXPECT_EQ(s.flags, std::vector<std::string>{"degraded"});
   EXPECT_EQ(s.values.at("queue"), "17");

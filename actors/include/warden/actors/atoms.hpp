@@ -7,7 +7,8 @@ namespace warden {
 // Atoms of warden's own protocol. CAF 0.17 atoms hold at most 10 characters;
 // the `wd_` prefix keeps them apart from CAF's and users' atoms.
 
-/// service → supervisor: the service finished its start work.
+/// service → supervisor: the service finished its start work
+/// (`ready_atom, service_init::slot, service_init::run`).
 using ready_atom = caf::atom_constant<caf::atom("wd_ready")>;
 /// → supervisor: add and start a child (`child_spec`).
 using start_child_atom = caf::atom_constant<caf::atom("wd_start")>;
@@ -21,6 +22,8 @@ using delete_child_atom = caf::atom_constant<caf::atom("wd_delete")>;
 using which_children_atom = caf::atom_constant<caf::atom("wd_which")>;
 /// → supervisor: stop all children in reverse order, then quit normally.
 using shutdown_atom = caf::atom_constant<caf::atom("wd_shut")>;
+/// a child's exit hook → its supervisor: an instance ended.
+using child_down_atom = caf::atom_constant<caf::atom("wd_down")>;
 /// supervisor → itself: a backoff delay ended.
 using restart_timer_atom = caf::atom_constant<caf::atom("wd_rtimer")>;
 /// supervisor → itself: a child's shutdown deadline passed.

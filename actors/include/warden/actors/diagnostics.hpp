@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,23 @@ namespace warden {
 /// Monotonic time as actors see it (`self->clock().now()`), so that tests on
 /// CAF's test coordinator drive it by hand.
 using time_point = std::chrono::steady_clock::time_point;
+
+/// A one-byte lock for the rarely contended parts of `diagnostics`: it is
+/// held only for copies, and a mutex would cost 40 bytes per child.
+class spin_mutex {
+public:
+  void lock() noexcept {
+    while (flag_.test_and_set(std::memory_order_acquire))
+      std::this_thread::yield();
+  }
+
+  void unlock() noexcept {
+    flag_.clear(std::memory_order_release);
+  }
+
+private:
+  std::atomic_flag flag_ = ATOMIC_FLAG_INIT;
+};
 
 /// One exit of a child: why and when (wall clock, ms since the Unix epoch).
 struct exit_record {
@@ -61,7 +79,8 @@ typename Inspector::result_type inspect(Inspector& f, diagnostics_snapshot& x) {
 /// counters, and anyone may read a snapshot at any time without sending the
 /// child a message. Counters are atomics; the rest sits behind a mutex that is
 /// only held for a copy. Lives as long as the child's slot in its supervisor,
-/// across restarts, and is what the path registry hands out.
+/// across restarts, and is what the path registry hands out. Kept small: one
+/// exists per child, and a tree may have a million.
 class diagnostics {
 public:
   static constexpr size_t max_exits = 10;
@@ -73,7 +92,7 @@ public:
   }
 
   const std::string& type() const noexcept {
-    return type_;
+    return *type_;
   }
 
   // -- written by the supervisor ---------------------------------------------
@@ -110,12 +129,11 @@ public:
 
   // -- written by the service -------------------------------------------------
 
-  void count_enqueued() noexcept {
-    enqueued_.fetch_add(1, std::memory_order_relaxed);
-  }
-
-  void count_handled() noexcept {
-    handled_.fetch_add(1, std::memory_order_relaxed);
+  /// Called by the service for each message it takes, with the number still
+  /// waiting. Only the service's own thread writes these: no atomic RMW.
+  void count_handled(size_t mailbox) noexcept {
+    handled_.store(handled_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    mailbox_.store(mailbox, std::memory_order_relaxed);
   }
 
   void set_flag(const std::string& flag);
@@ -139,14 +157,14 @@ private:
   details& get_details(); // requires mtx_
 
   const std::string path_;
-  const std::string type_;
+  const std::string* type_; // interned: few distinct types, many children
   std::atomic<child_state> state_{child_state::stopped};
+  mutable spin_mutex mtx_;
   std::atomic<uint32_t> restarts_{0};
   std::atomic<int64_t> started_{0};      // steady ticks; 0: not running
   std::atomic<int64_t> next_restart_{0}; // steady ticks; 0: none
-  std::atomic<uint64_t> enqueued_{0};
   std::atomic<uint64_t> handled_{0};
-  mutable std::mutex mtx_;
+  std::atomic<uint64_t> mailbox_{0};
   caf::actor current_;
   std::unique_ptr<details> details_; // allocated on first use
 };

@@ -18,6 +18,9 @@ struct service_init {
   caf::actor supervisor;
   /// The child's parameters (`params` in the config), `null` when none.
   nlohmann::json params;
+  /// Identifies this instance to the supervisor in `ready_atom` messages.
+  uint64_t slot = 0;
+  uint32_t run = 0;
 };
 
 /// Base class of warden services: a CAF event-based actor with lifecycle
@@ -91,8 +94,6 @@ public:
   }
 
   // -- CAF overrides ----------------------------------------------------------
-
-  void enqueue(caf::mailbox_element_ptr ptr, caf::execution_unit* eu) override;
 
   caf::invoke_message_result consume(caf::mailbox_element& x) override;
 
