@@ -310,6 +310,27 @@ std::vector<std::pair<std::string, double>> spawn_bench(int m) {
           {"shutdown_s", seconds(t2 - t1)}};
 }
 
+/// The floor: M bare CAF actors spawned and started (each says hello), no
+/// supervision at all.
+double bare_spawn_bench(int m) {
+  bench_system b;
+  auto me = caf::actor_cast<caf::actor>(b.self);
+  std::vector<caf::actor> actors;
+  actors.reserve(m);
+  auto t0 = clock_type::now();
+  for (int i = 0; i < m; ++i)
+    actors.push_back(b.sys.spawn([me](caf::event_based_actor* self) -> caf::behavior {
+      self->send(me, up_atom::value);
+      return {[](ping_atom) { return pong_atom::value; }};
+    }));
+  for (int i = 0; i < m; ++i)
+    b.self->receive([](up_atom) {});
+  auto elapsed = seconds(clock_type::now() - t0);
+  for (auto& a : actors)
+    b.self->send_exit(a, caf::exit_reason::kill);
+  return elapsed;
+}
+
 // -- ping-pong ---------------------------------------------------------------
 
 caf::behavior bare_ponger(caf::event_based_actor*) {
@@ -457,6 +478,12 @@ int main(int argc, char** argv) {
                                                           {"shutdown_s", "s"}};
   if (selected(prefixes, "spawn.100k"))
     repeat("spawn_100k", [&] { return spawn_bench(spawn_m); }, spawn_units);
+  if (selected(prefixes, "spawn.bare")) {
+    std::vector<double> xs;
+    for (int i = 0; i < runs; ++i)
+      xs.push_back(bare_spawn_bench(spawn_m));
+    print("spawn_100k_bare_caf_s", median(xs), "s");
+  }
   if (selected(prefixes, "spawn.1m") && !quick) {
     auto r = spawn_bench(1000000); // once: it takes a while
     for (auto& [metric, value] : r)
