@@ -43,6 +43,10 @@ void service::on_stop() {
   // nop
 }
 
+bool service::on_params(const nlohmann::json&) {
+  return false;
+}
+
 caf::behavior service::make_behavior() {
   // Exceptions here escape CAF's exception handler, so catch them ourselves.
   try {
@@ -50,7 +54,17 @@ caf::behavior service::make_behavior() {
     auto bhvr = make_service_behavior();
     if (!ready_delayed_)
       ready();
-    return bhvr;
+    // warden's own messages first, then the service's.
+    caf::message_handler internal{
+      [this](params_atom, const std::string& text) {
+        auto params = nlohmann::json::parse(text, nullptr, false);
+        if (params.is_discarded() || !on_params(params))
+          return false;
+        init_.params = std::move(params);
+        return true;
+      },
+    };
+    return internal.or_else(bhvr);
   } catch (...) {
     auto ptr = std::current_exception();
     quit(exception_reason(ptr));

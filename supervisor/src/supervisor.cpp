@@ -50,6 +50,7 @@ struct child {
   bool hold = false; // stopped by request: stays stopped until started
   bool restart_after_stop = false;
   bool delete_after_stop = false;
+  bool disabled = false; // `enabled = false`: known, not started
 
   std::string_view name() const noexcept {
     std::string_view path = diag.path();
@@ -110,7 +111,17 @@ public:
 
   caf::behavior make_behavior() override {
     self_ = caf::actor_cast<caf::actor>(this);
-    set_default_handler(caf::drop);
+    // Bad input never takes a supervisor down: an unknown request gets an
+    // error reply, an unknown one-way message or a stray error is ignored.
+    // (CAF's `drop` would answer one-way messages with an error, which
+    // kills a sender that has the default error handler.)
+    set_default_handler([](caf::scheduled_actor* self, caf::message_view&) {
+      auto element = self->current_mailbox_element();
+      if (element != nullptr && element->mid.is_request())
+        return caf::result<caf::message>{caf::sec::unexpected_message};
+      return caf::result<caf::message>{caf::message{}};
+    });
+    set_error_handler([](caf::error&) {});
     set_exit_handler([this](caf::exit_msg& msg) { on_exit_msg(msg); });
     children_.reserve(initial_.size());
     for (auto i : start_order(initial_))
@@ -147,6 +158,9 @@ public:
         for (auto& c : children_)
           result.push_back(c->diag.snapshot(now));
         return result;
+      },
+      [this](reload_atom, reload_plan& plan) -> caf::result<caf::ok_atom> {
+        return reload(std::move(plan));
       },
       [this](shutdown_atom) -> caf::result<std::vector<std::string>> {
         auto rp = make_response_promise<std::vector<std::string>>();
@@ -185,6 +199,19 @@ private:
 
   child* add_child(child_spec spec) {
     auto c = std::make_shared<child>(path() + "/" + spec.name, std::move(spec.type));
+    c->index = static_cast<uint32_t>(children_.size());
+    c->serial = next_serial_++;
+    configure(c.get(), std::move(spec));
+    ctx_.registry->put(diagnostics_ptr{c, &c->diag});
+    children_.push_back(std::move(c));
+    auto result = children_.back().get();
+    if (!result->disabled)
+      mark_pending(result);
+    return result;
+  }
+
+  /// Takes what the slot keeps of `spec` (at creation and on reload).
+  void configure(child* c, child_spec spec) {
     if (spec.supervisor) {
       c->factory = [nested{std::move(spec.supervisor)}, ctx{ctx_}](caf::local_actor& parent,
                                                                    service_init init) {
@@ -194,25 +221,18 @@ private:
       c->factory = std::move(spec.factory);
     }
     c->params = std::move(spec.params);
-    if (spec.backoff)
-      c->own_backoff = std::make_unique<backoff_policy>(*spec.backoff);
+    c->own_backoff = spec.backoff ? std::make_unique<backoff_policy>(*spec.backoff) : nullptr;
     c->shutdown = spec.shutdown;
     c->restart = spec.restart;
     c->significant = spec.significant;
-    c->index = static_cast<uint32_t>(children_.size());
-    c->serial = next_serial_++;
+    c->disabled = !spec.enabled;
+    c->deps = nullptr;
     for (auto& dep : spec.depends_on)
-      if (auto d = find(dep); d != nullptr && d != c.get()) {
+      if (auto d = find(dep); d != nullptr && d != c) {
         if (!c->deps)
           c->deps = std::make_unique<std::vector<child*>>();
         c->deps->push_back(d);
       }
-    ctx_.registry->put(diagnostics_ptr{c, &c->diag});
-    children_.push_back(std::move(c));
-    auto result = children_.back().get();
-    if (spec.enabled)
-      mark_pending(result);
-    return result;
   }
 
   void remove_child(child* c) {
@@ -707,6 +727,80 @@ private:
         resume_starts();
     }
     return caf::ok_atom::value;
+  }
+
+  caf::result<caf::ok_atom> reload(reload_plan plan) {
+    if (shutting_down_)
+      return make_error(error::bad_state, path() + " is shutting down");
+    flags_ = plan.spec.flags;
+    window_.reconfigure(flags_.intensity, flags_.period);
+    auto must_restart = [&](const std::string& child_path) {
+      return std::find(plan.restart.begin(), plan.restart.end(), child_path)
+             != plan.restart.end();
+    };
+    // Removed children go first (right to left, by the stop queue).
+    std::vector<std::string> removed;
+    for (auto& c : children_) {
+      auto name = std::string{c->name()};
+      auto same = [&](const child_spec& x) { return x.name == name; };
+      if (std::none_of(plan.spec.children.begin(), plan.spec.children.end(), same))
+        removed.push_back(name);
+    }
+    for (auto& name : removed)
+      for (auto& s : children_)
+        if (auto c = find(name); c != nullptr && s.get() != c && depends_on(s.get(), c))
+          s->deps->erase(std::remove(s->deps->begin(), s->deps->end(), c), s->deps->end());
+    for (auto& name : removed)
+      stop_child(name, true);
+    for (auto i : start_order(plan.spec.children)) {
+      auto& spec = plan.spec.children[i];
+      auto c = find(spec.name);
+      if (c == nullptr) {
+        add_child(std::move(spec));
+        continue;
+      }
+      auto nested = spec.supervisor;
+      auto params_changed = spec.params != c->params;
+      auto was_disabled = c->disabled;
+      auto new_params = spec.params;
+      configure(c, std::move(spec));
+      if (c->disabled) {
+        if (!was_disabled)
+          stop_child(std::string{c->name()}, false);
+        continue;
+      }
+      if (was_disabled || must_restart(c->diag.path())) {
+        restart_child(std::string{c->name()});
+        continue;
+      }
+      if (nested) {
+        if (c->instance)
+          request(c->instance, caf::infinite, reload_atom::value,
+                  reload_plan{*nested, plan.restart})
+            .then([](caf::ok_atom) {}, [](caf::error&) {});
+        continue;
+      }
+      if (params_changed && c->instance)
+        offer_params(c, new_params);
+    }
+    resume_starts();
+    return caf::ok_atom::value;
+  }
+
+  /// Offers new params to the running instance; restarts it if it declines.
+  void offer_params(child* c, const nlohmann::json& params) {
+    auto run = c->run;
+    auto key = c->key();
+    request(c->instance, std::chrono::seconds{5}, params_atom::value, params.dump())
+      .then(
+        [this, key, run](bool accepted) {
+          if (auto c = find_key(key); c != nullptr && c->run == run && !accepted)
+            restart_child(std::string{c->name()});
+        },
+        [this, key, run](caf::error&) {
+          if (auto c = find_key(key); c != nullptr && c->run == run)
+            restart_child(std::string{c->name()});
+        });
   }
 
   // -- reporting --------------------------------------------------------------

@@ -54,6 +54,11 @@ public:
       delay_ready();
   }
 
+  /// Takes new params live when they say `"live": true`.
+  bool on_params(const nlohmann::json& params) override {
+    return params.value("live", false);
+  }
+
   caf::behavior make_service_behavior() override {
     return {
       [this](crash_atom, const std::string& why) { fail(why); },

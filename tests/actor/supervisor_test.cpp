@@ -5,6 +5,8 @@
 
 #include "fixture.hpp"
 
+#include <map>
+
 namespace warden::test {
 namespace {
 
@@ -362,6 +364,11 @@ TEST_F(supervisor_test, children_can_be_added_stopped_restarted_and_deleted) {
   EXPECT_EQ(children->front().path, "root/late");
   ASSERT_TRUE(ask<caf::ok_atom>(delete_child_atom::value, std::string{"late"}));
   EXPECT_FALSE(ctx.registry->find("root/late"));
+  // Stray messages and errors neither answer nor hurt a supervisor.
+  self->send(root, std::string{"garbage"}, 42);
+  self->send(root, caf::make_error(caf::sec::unexpected_message));
+  run();
+  EXPECT_FALSE(root_down());
   auto unknown = ask<caf::ok_atom>(stop_child_atom::value, std::string{"nope"});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code(), static_cast<uint8_t>(error::unknown_child));
@@ -473,6 +480,82 @@ TEST_F(supervisor_test, invalid_specs_are_refused_before_anything_starts) {
   EXPECT_NE(text.find("root/a: duplicate child name 'a'"), std::string::npos) << text;
   EXPECT_NE(text.find("root/b: depends_on names 'ghost'"), std::string::npos) << text;
   EXPECT_TRUE(!ctx.registry || ctx.registry->size() == 0u);
+}
+
+// -- reload -------------------------------------------------------------------
+
+supervisor_spec reload_base() {
+  supervisor_spec spec;
+  spec.flags.intensity = 5;
+  spec.children.push_back(probe_child("keep"));
+  auto live = probe_child("live");
+  live.params = {{"live", true}, {"n", 1}};
+  spec.children.push_back(live);
+  auto stubborn = probe_child("stubborn");
+  stubborn.params = {{"n", 1}};
+  spec.children.push_back(stubborn);
+  spec.children.push_back(probe_child("gone"));
+  supervisor_spec inner;
+  inner.children.push_back(probe_child("x"));
+  spec.children.push_back(nested("sub", std::move(inner)));
+  return spec;
+}
+
+TEST_F(supervisor_test, reload_touches_only_what_changed) {
+  start(reload_base());
+  std::map<std::string, caf::actor> before;
+  for (auto p : {"root/keep", "root/live", "root/stubborn", "root/sub", "root/sub/x"})
+    before[p] = at(p);
+  auto next = reload_base();
+  next.flags.strat = strategy::one_for_all; // applies without restarts
+  next.flags.intensity = 0;
+  next.children[1].params["n"] = 2;  // live: accepted in place
+  next.children[2].params["n"] = 2;  // stubborn: declined, restarted
+  next.children.erase(next.children.begin() + 3); // gone: removed
+  next.children.push_back(probe_child("fresh"));  // added
+  auto& inner = const_cast<supervisor_spec&>(*next.children[3].supervisor);
+  inner.children.push_back(probe_child("y"));     // nested: added
+  auto result = ask<caf::ok_atom>(reload_atom::value, reload_plan{next, {}});
+  ASSERT_TRUE(result) << describe(result.error());
+  run();
+  EXPECT_EQ(at("root/keep"), before["root/keep"]);
+  EXPECT_EQ(at("root/live"), before["root/live"]);
+  EXPECT_NE(at("root/stubborn"), before["root/stubborn"]);
+  EXPECT_EQ(state("root/stubborn"), child_state::running);
+  EXPECT_EQ(at("root/sub"), before["root/sub"]);
+  EXPECT_EQ(at("root/sub/x"), before["root/sub/x"]);
+  EXPECT_EQ(state("root/sub/y"), child_state::running);
+  EXPECT_EQ(state("root/fresh"), child_state::running);
+  EXPECT_FALSE(ctx.registry->find("root/gone"));
+  for (auto p : {"root/keep", "root/live", "root/stubborn"})
+    EXPECT_EQ(restarts(p), 0u) << p;
+  // The new intensity (0) holds: the next crash escalates.
+  crash("root/keep");
+  EXPECT_TRUE(root_down());
+  root = nullptr;
+}
+
+TEST_F(supervisor_test, reload_restarts_children_whose_type_changed) {
+  start(reload_base());
+  auto keep = at("root/keep");
+  auto x = at("root/sub/x");
+  auto result = ask<caf::ok_atom>(reload_atom::value,
+                                  reload_plan{reload_base(), {"root/keep", "root/sub/x"}});
+  ASSERT_TRUE(result);
+  run();
+  EXPECT_NE(at("root/keep"), keep);
+  EXPECT_NE(at("root/sub/x"), x);
+  EXPECT_EQ(state("root/sub/x"), child_state::running);
+}
+
+TEST_F(supervisor_test, reload_can_disable_and_enable_a_child) {
+  start(reload_base());
+  auto next = reload_base();
+  next.children[0].enabled = false;
+  ASSERT_TRUE(ask<caf::ok_atom>(reload_atom::value, reload_plan{next, {}}));
+  EXPECT_EQ(state("root/keep"), child_state::stopped);
+  ASSERT_TRUE(ask<caf::ok_atom>(reload_atom::value, reload_plan{reload_base(), {}}));
+  EXPECT_EQ(state("root/keep"), child_state::running);
 }
 
 } // namespace

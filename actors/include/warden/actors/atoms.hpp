@@ -22,6 +22,10 @@ using delete_child_atom = caf::atom_constant<caf::atom("wd_delete")>;
 using which_children_atom = caf::atom_constant<caf::atom("wd_which")>;
 /// → supervisor: stop all children in reverse order, then quit normally.
 using shutdown_atom = caf::atom_constant<caf::atom("wd_shut")>;
+/// supervisor → service: new params as JSON text; replies true if taken live.
+using params_atom = caf::atom_constant<caf::atom("wd_params")>;
+/// → supervisor: apply a new spec (`reload_plan`); → reloader: reload now.
+using reload_atom = caf::atom_constant<caf::atom("wd_reload")>;
 /// a child's exit hook → its supervisor: an instance ended.
 using child_down_atom = caf::atom_constant<caf::atom("wd_down")>;
 /// supervisor → itself: a backoff delay ended.

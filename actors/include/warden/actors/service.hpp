@@ -61,6 +61,11 @@ public:
   /// Runs when the service exits for any reason (stop, crash, failure).
   virtual void on_stop();
 
+  /// New parameters from a config reload. Return true to accept them live
+  /// (`params()` then returns them); false (the default) has the supervisor
+  /// restart this child with the new parameters.
+  virtual bool on_params(const nlohmann::json& params);
+
   // -- calls for subclasses ---------------------------------------------------
 
   /// Reports readiness later: dependants wait until `ready()`.

@@ -17,6 +17,19 @@ class logger;
 
 namespace warden {
 
+/// A new spec for a running supervisor (a config reload), applied by
+/// difference: children missing from `spec` are stopped and removed, new
+/// ones are started, children whose params changed get them as a message
+/// (`service::on_params`) and are restarted if they decline, children named
+/// in `restart` (by path: their type or type-specific settings changed) are
+/// restarted with their new factory, and every other child is not touched.
+/// Supervisor flags (strategy, intensity, backoff) apply at once.
+/// Nested supervisors receive their part of the plan.
+struct reload_plan {
+  supervisor_spec spec;
+  std::vector<std::string> restart;
+};
+
 /// What all supervisors of one tree share.
 struct supervisor_context {
   /// Path → diagnostics of every child of the tree.
@@ -43,6 +56,7 @@ struct supervisor_context {
 /// | `delete_child_atom, name`               | `ok_atom` once stopped and removed      |
 /// | `which_children_atom`                   | `std::vector<diagnostics_snapshot>`     |
 /// | `shutdown_atom`                         | `std::vector<std::string>` stragglers, then it quits |
+/// | `reload_atom, reload_plan`              | `ok_atom` once applied (stops and params replies may follow) |
 ///
 /// Sending it an exit message (e.g. `exit_reason::user_shutdown`) stops the
 /// children right to left within their deadlines and then exits with that
@@ -53,3 +67,5 @@ caf::expected<caf::actor> spawn_supervisor(caf::actor_system& sys, std::string n
                                            supervisor_spec spec, supervisor_context& ctx);
 
 } // namespace warden
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(warden::reload_plan)
