@@ -738,27 +738,36 @@ private:
       return std::find(plan.restart.begin(), plan.restart.end(), child_path)
              != plan.restart.end();
     };
-    // Removed children go first (right to left, by the stop queue).
-    std::vector<std::string> removed;
-    for (auto& c : children_) {
-      auto name = std::string{c->name()};
-      auto same = [&](const child_spec& x) { return x.name == name; };
-      if (std::none_of(plan.spec.children.begin(), plan.spec.children.end(), same))
-        removed.push_back(name);
-    }
-    for (auto& name : removed)
+    // Removed children go first (right to left, by the stop queue). Names
+    // are indexed once: a reload of a large tree stays O(n).
+    std::unordered_map<std::string_view, child*> by_name;
+    by_name.reserve(children_.size());
+    for (auto& c : children_)
+      by_name.emplace(c->name(), c.get());
+    std::unordered_map<std::string_view, const child_spec*> wanted;
+    wanted.reserve(plan.spec.children.size());
+    for (auto& spec : plan.spec.children)
+      wanted.emplace(spec.name, &spec);
+    std::vector<child*> removed;
+    for (auto& c : children_)
+      if (wanted.count(c->name()) == 0)
+        removed.push_back(c.get());
+    for (auto c : removed)
       for (auto& s : children_)
-        if (auto c = find(name); c != nullptr && s.get() != c && depends_on(s.get(), c))
+        if (s.get() != c && depends_on(s.get(), c))
           s->deps->erase(std::remove(s->deps->begin(), s->deps->end(), c), s->deps->end());
-    for (auto& name : removed)
-      stop_child(name, true);
+    for (auto c : removed) {
+      by_name.erase(c->name());
+      stop_child(std::string{c->name()}, true);
+    }
     for (auto i : start_order(plan.spec.children)) {
       auto& spec = plan.spec.children[i];
-      auto c = find(spec.name);
-      if (c == nullptr) {
+      auto found = by_name.find(spec.name);
+      if (found == by_name.end()) {
         add_child(std::move(spec));
         continue;
       }
+      auto c = found->second;
       auto nested = spec.supervisor;
       auto params_changed = spec.params != c->params;
       auto was_disabled = c->disabled;

@@ -1,0 +1,228 @@
+#include "runtime.hpp"
+
+#include <csignal>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "logging.hpp"
+#include "warden/actors/atoms.hpp"
+#include "warden/actors/error.hpp"
+#include "warden/actors/system_config.hpp"
+#include "warden/cli/reload_diff.hpp"
+#include "warden/supervisor/supervisor.hpp"
+
+namespace warden {
+
+namespace {
+
+using signal_atom = caf::atom_constant<caf::atom("wd_signal")>;
+using check_atom = caf::atom_constant<caf::atom("wd_check")>;
+
+constexpr int exit_ok = 0;
+constexpr int exit_config = 1;
+constexpr int exit_gave_up = 3;
+
+/// What identifies a version of the config file on disk.
+struct file_stamp {
+  int64_t mtime_ns = 0;
+  int64_t size = 0;
+  uint64_t inode = 0;
+
+  bool operator==(const file_stamp& y) const noexcept {
+    return mtime_ns == y.mtime_ns && size == y.size && inode == y.inode;
+  }
+};
+
+std::optional<file_stamp> stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return std::nullopt;
+  return file_stamp{static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                    static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
+}
+
+struct reloader_state {
+  loaded_config current;
+  std::string path;
+  load_options opts;
+  caf::actor root;
+  std::optional<file_stamp> applied;
+  std::optional<file_stamp> pending;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+/// Owns the running config: reloads on `reload_atom` (SIGHUP, code, the
+/// control plane) and when the file changed. A change is applied once the
+/// file has stayed the same for one check interval, so a file still being
+/// written is never applied half-way; an invalid file is refused whole.
+caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
+  auto reload = [self]() -> caf::expected<std::string> {
+    auto& st = self->state;
+    if (st.path.empty())
+      return make_error(error::bad_state, "no config file to reload (" + st.current.config.source
+                                            + ")");
+    st.applied = stamp_of(st.path);
+    st.pending.reset();
+    auto loaded = load_file(st.path, st.opts);
+    if (!loaded.ok()) {
+      for (auto& err : loaded.errors)
+        st.log->error("{}", to_string(err));
+      st.log->error("reload refused: {} error(s) in {}; the running tree is unchanged",
+                    loaded.errors.size(), st.path);
+      return make_error(error::invalid_spec, std::to_string(loaded.errors.size())
+                                               + " error(s) in " + st.path);
+    }
+    auto diff = diff_configs(st.current.config, loaded.config->config);
+    auto text = summary(diff);
+    if (!diff.empty())
+      self->request(st.root, caf::infinite, reload_atom::value,
+                    make_reload_plan(loaded.config->config, diff))
+        .then([](caf::ok_atom) {},
+              [self](caf::error& err) {
+                self->state.log->error("reload not applied: {}", describe(err));
+              });
+    st.log->info("{}", text);
+    st.current = std::move(*loaded.config);
+    return text;
+  };
+  if (!self->state.path.empty()) {
+    self->state.applied = stamp_of(self->state.path);
+    self->delayed_send(self, self->state.current.config.config_check, check_atom::value);
+  }
+  return {
+    [reload](reload_atom) -> caf::result<std::string> {
+      auto result = reload();
+      if (!result)
+        return result.error();
+      return *result;
+    },
+    [self, reload](check_atom) {
+      auto& st = self->state;
+      auto now = stamp_of(st.path);
+      if (now && !(st.applied && *now == *st.applied)) {
+        if (st.pending && *now == *st.pending)
+          reload();        // unchanged for one interval: complete
+        else
+          st.pending = now; // changed: wait one interval
+      }
+      self->delayed_send(self, st.current.config.config_check, check_atom::value);
+    },
+  };
+}
+
+int exit_code_for(const caf::error& reason, spdlog::logger& log) {
+  if (!reason || reason == caf::exit_reason::user_shutdown
+      || reason == caf::exit_reason::kill)
+    return exit_ok;
+  if (reason.category() == error_category
+      && reason.code() == static_cast<uint8_t>(error::intensity_exceeded)) {
+    log.critical("the root supervisor gave up: {}", describe(reason));
+    return exit_gave_up;
+  }
+  log.critical("the root supervisor stopped: {}", describe(reason));
+  return exit_gave_up;
+}
+
+} // namespace
+
+int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
+  // Signals are taken by one thread with sigwait; block them everywhere
+  // else before CAF starts its threads. An inherited SIG_IGN (a background
+  // job) would discard them before sigwait could see them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    std::signal(sig, SIG_DFL);
+    sigaddset(&signals, sig);
+  }
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto& cfg = loaded.config;
+  std::string why;
+  if (!setup_logging(cfg.log, cfg.base_dir, &why)) {
+    spdlog::error("{}", why);
+    return exit_config;
+  }
+  auto log = spdlog::get("warden");
+  runtime_options rt;
+  rt.threads = cfg.threads;
+  system_config sys_cfg{rt};
+  caf::actor_system sys{sys_cfg};
+  supervisor_context ctx;
+  ctx.log = spdlog::get("supervisor");
+  auto started = std::chrono::steady_clock::now();
+  auto root = spawn_supervisor(sys, "root", cfg.supervisor, ctx);
+  if (!root) {
+    log->error("cannot start the tree: {}", describe(root.error()));
+    return exit_config;
+  }
+  log->info("{} on {}: running {} ({} threads)", cfg.program, cfg.node, cfg.source,
+            sys_cfg.threads());
+  caf::scoped_actor self{sys};
+  self->monitor(*root);
+  auto reload_actor = sys.spawn([&](caf::stateful_actor<reloader_state>* r) {
+    r->state.current = loaded;
+    r->state.path = path;
+    r->state.opts = opts;
+    r->state.root = *root;
+    r->state.log = spdlog::get("config");
+    return reloader(r);
+  });
+  auto main_handle = caf::actor_cast<caf::actor>(self);
+  std::thread waiter{[signals, main_handle] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0)
+        continue;
+      caf::anon_send(main_handle, signal_atom::value, sig);
+    }
+  }};
+  waiter.detach();
+  int code = exit_ok;
+  int interrupts = 0;
+  bool done = false;
+  bool ready_logged = false;
+  auto root_diag = ctx.registry->find("root");
+  while (!done) {
+    self->receive(
+      [&](caf::down_msg& msg) {
+        done = true;
+        code = exit_code_for(msg.reason, *log);
+      },
+      [&](signal_atom, int sig) {
+        if (sig == SIGHUP) {
+          log->info("SIGHUP: reloading the config");
+          caf::anon_send(reload_actor, reload_atom::value);
+          return;
+        }
+        if (++interrupts == 1) {
+          log->info("{}: stopping the tree (again to force)", strsignal(sig));
+          self->send_exit(*root, caf::exit_reason::user_shutdown);
+        } else {
+          log->warn("{}: forcing the stop", strsignal(sig));
+          self->send_exit(*root, caf::exit_reason::kill);
+        }
+      },
+      caf::after(std::chrono::milliseconds(ready_logged ? 1000 : 5)) >> [&] {
+        if (!ready_logged && root_diag && root_diag->state() == child_state::running) {
+          ready_logged = true;
+          auto ms = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count()
+                    / 1000.0;
+          log->info("tree running: {} children, started in {:.1f} ms",
+                    ctx.registry->size() - 1, ms);
+        }
+      });
+  }
+  self->send_exit(reload_actor, caf::exit_reason::kill);
+  log->info("stopped (exit code {})", code);
+  spdlog::shutdown();
+  return code;
+}
+
+} // namespace warden

@@ -1,0 +1,64 @@
+// A program with its own service types and warden's whole command line:
+// `run`, `check`, `config`, `version` work as for `warden` itself, and the
+// config file can name `greeter` and `flaky` as child types.
+//
+//   build/examples/custom_main/warden_example_custom_main run -c examples/custom_main/demo.cfg
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "warden/actors/service.hpp"
+#include "warden/cli/run_main.hpp"
+
+using greet_atom = caf::atom_constant<caf::atom("greet")>;
+
+// Step 1: a service that says hello with the name from its params, and
+// takes a new name live when the config file changes.
+class greeter : public warden::service {
+public:
+  using service::service;
+
+  void on_start() override {
+    name_ = params().value("name", "world");
+    set_value("name", name_);
+    spdlog::get("services")->info("{}: hello, {}", path(), name_);
+  }
+
+  bool on_params(const nlohmann::json& params) override {
+    name_ = params.value("name", "world");
+    set_value("name", name_);
+    spdlog::get("services")->info("{}: hello again, {}", path(), name_);
+    return true; // taken live: no restart
+  }
+
+  caf::behavior make_service_behavior() override {
+    return {[this](greet_atom) { return "hello, " + name_; }};
+  }
+
+private:
+  std::string name_;
+};
+
+// Step 2: a service that crashes `params.after_ms` after it starts, to show
+// restarts, backoff and, past the intensity, the exit code 3.
+class flaky : public warden::service {
+public:
+  using service::service;
+
+  void on_start() override {
+    delayed_send(this, std::chrono::milliseconds{params().value("after_ms", 100)},
+                 greet_atom::value);
+  }
+
+  caf::behavior make_service_behavior() override {
+    return {[this](greet_atom) { fail("flaky by design"); }};
+  }
+};
+
+// Step 3: register the types, hand over to warden.
+int main(int argc, char** argv) {
+  warden::service_types types;
+  types.add<greeter>("greeter");
+  types.add<flaky>("flaky");
+  return warden::run_main(argc, argv, std::move(types));
+}
