@@ -110,7 +110,9 @@ result run_once(int n) {
   caf::scoped_actor self{sys};
   auto t2 = clock_type::now();
   auto after = warden::load_text(after_text, "bench.cfg", opts);
+  auto t3 = clock_type::now();
   auto diff = warden::diff_configs(before.config->config, after.config->config);
+  auto t4 = clock_type::now();
   self->request(root, caf::infinite, warden::reload_atom::value,
                 warden::make_reload_plan(after.config->config, diff))
     .receive([](caf::ok_atom) {},
@@ -118,6 +120,9 @@ result run_once(int n) {
   while (params_offers.load() == 0)
     std::this_thread::sleep_for(std::chrono::microseconds(20));
   auto reload_ms = ms_since(t2);
+  std::fprintf(stderr, "load %.1f ms, diff %.1f ms, apply %.1f ms\n",
+               std::chrono::duration<double, std::milli>(t3 - t2).count(),
+               std::chrono::duration<double, std::milli>(t4 - t3).count(), ms_since(t4));
   // Touched: params offered, or a different instance than before.
   int touched = params_offers.load();
   for (auto& [path, actor] : instances)

@@ -20,9 +20,9 @@ using std::chrono::milliseconds;
 
 constexpr int64_t int64_max = std::numeric_limits<int64_t>::max();
 
-const std::vector<std::string> top_keys = {"program",  "node",           "secrets",
-                                           "log",      "control",        "rabbitmq",
-                                           "config_check_s", "threads", "supervisor"};
+const std::vector<std::string> top_keys = {
+    "program",  "node",           "secrets", "log",       "control",
+    "rabbitmq", "config_check_s", "threads", "supervisor"};
 const std::vector<std::string> log_keys = {"level", "file", "max_size_mb", "max_files",
                                            "levels"};
 const std::vector<std::string> log_levels = {"trace", "debug",    "info", "warn",
@@ -31,18 +31,16 @@ const std::vector<std::string> control_keys = {"listen", "port", "token", "tls_c
                                                "tls_key"};
 const std::vector<std::string> rabbitmq_keys = {"enabled", "url",         "exchange",
                                                 "outbox",  "heartbeat_s", "confirm"};
-const std::vector<std::string> flag_keys = {"strategy", "intensity", "period_s", "backoff",
-                                            "auto_shutdown"};
+const std::vector<std::string> flag_keys = {"strategy", "intensity", "period_s",
+                                            "backoff", "auto_shutdown"};
 const std::vector<std::string> backoff_keys = {"min_ms", "max_ms", "jitter", "reset_ms"};
-const std::vector<std::string> common_child_keys = {"name",     "type",       "restart",
-                                                    "shutdown_ms", "enabled", "depends_on",
-                                                    "significant"};
+const std::vector<std::string> common_child_keys = {
+    "name", "type", "restart", "shutdown_ms", "enabled", "depends_on", "significant"};
 const std::vector<std::string> worker_only_keys = {"params", "schedule", "backoff"};
-const std::vector<std::string> supervisor_only_keys = {"strategy", "intensity", "period_s",
-                                                       "auto_shutdown", "children"};
-const std::vector<std::string> schedule_keys = {"tick",     "every",    "cron",
-                                                "timezone", "at_start", "catch_up",
-                                                "overlap",  "jitter"};
+const std::vector<std::string> supervisor_only_keys = {
+    "strategy", "intensity", "period_s", "auto_shutdown", "children"};
+const std::vector<std::string> schedule_keys = {
+    "tick", "every", "cron", "timezone", "at_start", "catch_up", "overlap", "jitter"};
 
 bool contains(const std::vector<std::string>& xs, const std::string& x) {
   return std::find(xs.begin(), xs.end(), x) != xs.end();
@@ -87,8 +85,8 @@ const char* a(kind x) {
 }
 
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1"
-         || host == "[::1]" || host == "0:0:0:0:0:0:0:1";
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" ||
+         host == "[::1]" || host == "0:0:0:0:0:0:0:1";
 }
 
 std::string pointer_step(const std::string& key) {
@@ -121,10 +119,13 @@ struct sibling {
 
 class builder {
 public:
-  builder(const std::unordered_set<const config_value*>& failed, const service_types* types,
-          warden_config& out, std::vector<config_error>& errors)
-    : failed_(failed), types_(types), out_(out), errors_(errors) {
-  }
+  builder(const std::unordered_set<const config_value*>& failed,
+          const service_types* types, warden_config& out,
+          std::vector<config_error>& errors)
+    : failed_(failed)
+    , types_(types)
+    , out_(out)
+    , errors_(errors) {}
 
   void run(const config_value& root) {
     check_keys(root, "", top_keys);
@@ -182,7 +183,8 @@ private:
     return std::nullopt;
   }
 
-  std::optional<std::string> nonempty_text(const config_value& x, const std::string& path) {
+  std::optional<std::string> nonempty_text(const config_value& x,
+                                           const std::string& path) {
     auto result = text(x, path);
     if (result && result->empty()) {
       error(x, path, "must not be empty");
@@ -219,7 +221,8 @@ private:
     if (!n || (*n >= lo && *n <= hi))
       return n;
     if (hi < 1'000'000'000)
-      error(x, path, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+      error(x, path,
+            "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
     else if (*n > hi)
       error(x, path, "must be at most " + std::to_string(hi));
     else if (lo == 0)
@@ -271,7 +274,8 @@ private:
 
   template <class Enum>
   std::optional<Enum> choice(const config_value& x, const std::string& path,
-                             const std::string& what, const std::vector<std::string>& names) {
+                             const std::string& what,
+                             const std::vector<std::string>& names) {
     auto t = text(x, path);
     if (!t)
       return std::nullopt;
@@ -321,18 +325,20 @@ private:
   // that is known elsewhere.
   void check_keys(const config_value& g, const std::string& path,
                   const std::vector<std::string>& known,
-                  const std::function<std::optional<std::string>(const std::string&)>& hint
-                  = nullptr) {
-    check_keys(g, path, [&](const std::string& key) { return contains(known, key); },
-               [&] { return known; }, hint);
+                  const std::function<std::optional<std::string>(const std::string&)>&
+                      hint = nullptr) {
+    check_keys(
+        g, path, [&](const std::string& key) { return contains(known, key); },
+        [&] { return known; }, hint);
   }
 
   // The same with the known keys given as a test and, for "did you mean",
   // as a list made only when needed.
-  void check_keys(const config_value& g, const std::string& path,
-                  const std::function<bool(const std::string&)>& is_known,
-                  const std::function<std::vector<std::string>()>& known,
-                  const std::function<std::optional<std::string>(const std::string&)>& hint) {
+  void
+  check_keys(const config_value& g, const std::string& path,
+             const std::function<bool(const std::string&)>& is_known,
+             const std::function<std::vector<std::string>()>& known,
+             const std::function<std::optional<std::string>(const std::string&)>& hint) {
     for (auto& item : g.items) {
       if (is_known(item.name))
         continue;
@@ -400,8 +406,8 @@ private:
     auto token = g->member("token");
     bool token_unknown = token != nullptr && skip(*token);
     if (auto x = g->member("listen");
-        x != nullptr && !skip(*x) && x->type == kind::string && !x->text.empty()
-        && !is_loopback(x->text) && out.token.empty() && !token_unknown)
+        x != nullptr && !skip(*x) && x->type == kind::string && !x->text.empty() &&
+        !is_loopback(x->text) && out.token.empty() && !token_unknown)
       error(*x, "control.listen",
             "non-loopback address " + shown(*x) + " requires a control.token");
   }
@@ -441,7 +447,8 @@ private:
 
   void backoff(const config_value& g, const std::string& path, backoff_policy& out) {
     check_keys(g, path, backoff_keys);
-    out = backoff_policy{milliseconds{100}, milliseconds{30000}, 0.0, milliseconds{10000}};
+    out =
+        backoff_policy{milliseconds{100}, milliseconds{30000}, 0.0, milliseconds{10000}};
     bool known = true;
     auto read_ms = [&](const char* key, milliseconds& field) {
       if (auto x = g.member(key)) {
@@ -463,8 +470,8 @@ private:
       }
     if (known && out.max.count() > 0 && out.min > out.max)
       error(g, path,
-            "min_ms (" + std::to_string(out.min.count()) + ") exceeds max_ms ("
-              + std::to_string(out.max.count()) + ")");
+            "min_ms (" + std::to_string(out.min.count()) + ") exceeds max_ms (" +
+                std::to_string(out.max.count()) + ")");
   }
 
   // strategy, intensity, period_s, backoff and auto_shutdown of `g`.
@@ -515,8 +522,9 @@ private:
     if (list.type == kind::array && list.items.empty())
       return;
     if (list.type != kind::list) {
-      error(list, path, std::string{"must be a list ( { name = ...; type = ...; }, ... ), not "}
-                          + a(list.type));
+      error(list, path,
+            std::string{"must be a list ( { name = ...; type = ...; }, ... ), not "} +
+                a(list.type));
       return;
     }
     auto steps = item_steps(list);
@@ -529,8 +537,9 @@ private:
       auto& item = list.items[i];
       auto where = append_step(path, steps[i]);
       if (item.type != kind::group) {
-        error(item, where, std::string{"must be a group { name = ...; type = ...; }, not "}
-                             + a(item.type));
+        error(item, where,
+              std::string{"must be a group { name = ...; type = ...; }, not "} +
+                  a(item.type));
         continue;
       }
       sibling s;
@@ -541,8 +550,8 @@ private:
         auto [j, fresh] = first.emplace(s.name, item.member("name"));
         if (!fresh) {
           error(*item.member("name"), append_step(where, "name"),
-                "duplicate child name '" + s.name + "' (first at line "
-                  + std::to_string(j->second->line) + ")");
+                "duplicate child name '" + s.name + "' (first at line " +
+                    std::to_string(j->second->line) + ")");
           s.name.clear();
         }
       }
@@ -573,8 +582,8 @@ private:
           edges[i].push_back(j->second);
         } else {
           error(*s.depends_on, where,
-                "depends_on names '" + dep + "', which is not a sibling"
-                  + did_you_mean(dep, names));
+                "depends_on names '" + dep + "', which is not a sibling" +
+                    did_you_mean(dep, names));
         }
       }
     }
@@ -616,8 +625,8 @@ private:
           name = *t;
         else
           error(*x, append_step(path, "name"),
-                "child name " + shown(*x)
-                  + " may only contain letters, digits, '_' and '-'");
+                "child name " + shown(*x) +
+                    " may only contain letters, digits, '_' and '-'");
       }
     } else {
       error(g, path, "missing setting 'name'");
@@ -658,26 +667,26 @@ private:
         if (!contains(common_child_keys, key) && !contains(worker_only_keys, key))
           settings_keys.push_back(key);
     auto is_known = [&](const std::string& key) {
-      return contains(common_child_keys, key)
-             || (is_supervisor ? contains(supervisor_only_keys, key) || key == "backoff"
-                               : contains(worker_only_keys, key)
-                                   || contains(settings_keys, key));
+      return contains(common_child_keys, key) ||
+             (is_supervisor
+                  ? contains(supervisor_only_keys, key) || key == "backoff"
+                  : contains(worker_only_keys, key) || contains(settings_keys, key));
     };
     auto known = [&] {
-      return is_supervisor ? concat(concat(common_child_keys, supervisor_only_keys),
-                                    {"backoff"})
-                           : concat(concat(common_child_keys, worker_only_keys),
-                                    settings_keys);
+      return is_supervisor
+                 ? concat(concat(common_child_keys, supervisor_only_keys), {"backoff"})
+                 : concat(concat(common_child_keys, worker_only_keys), settings_keys);
     };
-    check_keys(g, path, is_known, known, [&](const std::string& key) -> std::optional<std::string> {
-      if (!is_supervisor && contains(supervisor_only_keys, key))
-        return "'" + key + "' applies only to type \"supervisor\"";
-      if (is_supervisor && contains(worker_only_keys, key))
-        return "'" + key + "' does not apply to type \"supervisor\"";
-      if (!is_supervisor && !type_known)
-        return std::string{}; // the type's keys are unknown: say nothing
-      return std::nullopt;
-    });
+    check_keys(g, path, is_known, known,
+               [&](const std::string& key) -> std::optional<std::string> {
+                 if (!is_supervisor && contains(supervisor_only_keys, key))
+                   return "'" + key + "' applies only to type \"supervisor\"";
+                 if (is_supervisor && contains(worker_only_keys, key))
+                   return "'" + key + "' does not apply to type \"supervisor\"";
+                 if (!is_supervisor && !type_known)
+                   return std::string{}; // the type's keys are unknown: say nothing
+                 return std::nullopt;
+               });
     // The settings every child has.
     child_spec c;
     if (auto x = g.member("restart"))
@@ -688,8 +697,8 @@ private:
     if (auto x = g.member("shutdown_ms")) {
       auto where = append_step(path, "shutdown_ms");
       auto as_integer = reread(*x);
-      bool reads_as_integer = as_integer && (as_integer->type == kind::integer
-                                             || as_integer->type == kind::integer64);
+      bool reads_as_integer = as_integer && (as_integer->type == kind::integer ||
+                                             as_integer->type == kind::integer64);
       if (x->type == kind::string && !skip(*x) && x->text == "infinity")
         shutdown = shutdown_infinity;
       else if (x->type == kind::string && !skip(*x) && !reads_as_integer)
@@ -714,8 +723,8 @@ private:
         c.depends_on = s.deps;
       } else {
         error(*x, where,
-              std::string{"must be an array of sibling names [ \"a\", ... ], not "}
-                + a(x->type));
+              std::string{"must be an array of sibling names [ \"a\", ... ], not "} +
+                  a(x->type));
       }
     }
     if (significant != nullptr && c.significant) {
@@ -769,7 +778,8 @@ private:
           if (!c.factory)
             error(g, path, "service type '" + type + "' made no factory");
         } catch (const std::exception& e) {
-          error(g, path, "service type '" + type + "' rejected its settings: " + e.what());
+          error(g, path,
+                "service type '" + type + "' rejected its settings: " + e.what());
         }
       }
     }
@@ -789,17 +799,19 @@ private:
     if (x.type == kind::array && x.items.empty())
       return;
     if (x.type != kind::list) {
-      error(x, path, std::string{"must be a list ( { every = \"5s\"; tick = \"name\"; }, ... ), "
-                                 "not "}
-                       + a(x.type));
+      error(x, path,
+            std::string{"must be a list ( { every = \"5s\"; tick = \"name\"; }, ... ), "
+                        "not "} +
+                a(x.type));
       return;
     }
     for (size_t i = 0; i < x.items.size(); ++i) {
       auto where = path + "[" + std::to_string(i) + "]";
       auto& item = x.items[i];
       if (item.type != kind::group)
-        error(item, where, std::string{"must be a group { every = ...; tick = ...; }, not "}
-                             + a(item.type));
+        error(item, where,
+              std::string{"must be a group { every = ...; tick = ...; }, not "} +
+                  a(item.type));
       else
         schedule(item, where, out);
     }
@@ -842,12 +854,13 @@ private:
       if (x->type == kind::boolean) {
         result.at_start = x->boolean ? at_start_mode::always : at_start_mode::none;
       } else if (x->type == kind::string) {
-        if (auto m = choice<at_start_mode>(*x, where, "at_start", {"none", "always", "once"}))
+        if (auto m =
+                choice<at_start_mode>(*x, where, "at_start", {"none", "always", "once"}))
           result.at_start = *m;
       } else if (!skip(*x)) {
         error(*x, where,
-              std::string{"must be true, false, \"none\", \"always\" or \"once\", not "}
-                + a(x->type));
+              std::string{"must be true, false, \"none\", \"always\" or \"once\", not "} +
+                  a(x->type));
       }
     }
     if (auto x = g.member("catch_up"))
@@ -873,14 +886,16 @@ private:
       case kind::group: {
         auto result = nlohmann::json::object();
         for (auto& item : x.items)
-          result[item.name] = to_json(item, pointer + "/" + pointer_step(item.name), secrets);
+          result[item.name] =
+              to_json(item, pointer + "/" + pointer_step(item.name), secrets);
         return result;
       }
       case kind::list:
       case kind::array: {
         auto result = nlohmann::json::array();
         for (size_t i = 0; i < x.items.size(); ++i)
-          result.push_back(to_json(x.items[i], pointer + "/" + std::to_string(i), secrets));
+          result.push_back(
+              to_json(x.items[i], pointer + "/" + std::to_string(i), secrets));
         return result;
       }
       default:
@@ -966,8 +981,8 @@ void default_text(config_value& g, const std::string& name, const std::string& v
 
 void default_integer(config_value& g, const std::string& name, int64_t value,
                      const std::string& file) {
-  bool fits = value >= std::numeric_limits<int32_t>::min()
-              && value <= std::numeric_limits<int32_t>::max();
+  bool fits = value >= std::numeric_limits<int32_t>::min() &&
+              value <= std::numeric_limits<int32_t>::max();
   if (g.member(name) == nullptr)
     ensure(g, name, fits ? kind::integer : kind::integer64, file).integer = value;
 }

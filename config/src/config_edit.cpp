@@ -20,7 +20,8 @@ edit_result failure(std::string message) {
 }
 
 bool valid_setting_name(std::string_view x) {
-  if (x.empty() || !(std::isalpha(static_cast<unsigned char>(x.front())) || x.front() == '*'))
+  if (x.empty() ||
+      !(std::isalpha(static_cast<unsigned char>(x.front())) || x.front() == '*'))
     return false;
   for (unsigned char c : x)
     if (!std::isalnum(c) && c != '_' && c != '-' && c != '*')
@@ -50,7 +51,8 @@ std::string indentation(std::string_view text, size_t start) {
 }
 
 // Inserts the setting `line` (without newline) at the end of group `g`.
-std::string insert_into(std::string_view text, const text_span& g, const std::string& line) {
+std::string insert_into(std::string_view text, const text_span& g,
+                        const std::string& line) {
   std::string result{text};
   if (g.open == std::string_view::npos) { // the top level: at the end of the file
     if (!result.empty() && result.back() != '\n')
@@ -64,8 +66,8 @@ std::string insert_into(std::string_view text, const text_span& g, const std::st
       own_line = false;
   if (own_line) {
     std::string indent;
-    if (!g.items.empty()
-        && line_start(text, g.items.back().begin) != line_start(text, g.open))
+    if (!g.items.empty() &&
+        line_start(text, g.items.back().begin) != line_start(text, g.open))
       indent = indentation(text, line_start(text, g.items.back().begin));
     else
       indent = indentation(text, close_line) + "  ";
@@ -84,8 +86,8 @@ edit_result set_setting(std::string_view text, std::string_view key,
     // An @include that cannot be found here is no reason to refuse the edit.
     if (errors.empty() || errors.front().message != "cannot open include file")
       return failure(errors.empty() ? "cannot read the file"
-                                    : "line " + std::to_string(errors.front().line) + ": "
-                                        + errors.front().message);
+                                    : "line " + std::to_string(errors.front().line) +
+                                          ": " + errors.front().message);
   }
   std::string why;
   auto steps = parse_path(key, &why);
@@ -104,10 +106,12 @@ edit_result set_setting(std::string_view text, std::string_view key,
     auto& step = (*steps)[i];
     const text_span* next = nullptr;
     if (step.index) {
-      if (current->type != text_span::kind::list && current->type != text_span::kind::array)
+      if (current->type != text_span::kind::list &&
+          current->type != text_span::kind::array)
         return failure("'" + path + "' is not a list or array");
       if (*step.index >= current->items.size())
-        return failure("'" + path + "' has no item [" + std::to_string(*step.index) + "]");
+        return failure("'" + path + "' has no item [" + std::to_string(*step.index) +
+                       "]");
       next = &current->items[*step.index];
     } else if (current->type == text_span::kind::group) {
       next = current->member(step.name);
@@ -120,22 +124,24 @@ edit_result set_setting(std::string_view text, std::string_view key,
     } else {
       return failure("'" + path + "' is not a group");
     }
-    path = append_step(path, step.index ? "[" + std::to_string(*step.index) + "]" : step.name);
+    path = append_step(path,
+                       step.index ? "[" + std::to_string(*step.index) + "]" : step.name);
     current = next;
   }
-  auto rendered = detail::render_value(*parsed, detail::render_options{false, false, false});
+  auto rendered =
+      detail::render_value(*parsed, detail::render_options{false, false, false});
   std::string result{text};
   if (i == steps->size()) // found: replace the value only
-    return {result.replace(current->value_begin, current->value_end - current->value_begin,
-                           rendered),
+    return {result.replace(current->value_begin,
+                           current->value_end - current->value_begin, rendered),
             {}};
   // Missing: add `a = { b = { c = value; }; };` for the missing steps.
   for (auto j = i; j < steps->size(); ++j)
     if ((*steps)[j].index || !valid_setting_name((*steps)[j].name))
-      return failure("cannot add '" + std::string{key} + "': '"
-                     + ((*steps)[j].index ? "[" + std::to_string(*(*steps)[j].index) + "]"
-                                          : (*steps)[j].name)
-                     + "' is not a setting name");
+      return failure("cannot add '" + std::string{key} + "': '" +
+                     ((*steps)[j].index ? "[" + std::to_string(*(*steps)[j].index) + "]"
+                                        : (*steps)[j].name) +
+                     "' is not a setting name");
   std::string line = (*steps)[steps->size() - 1].name + " = " + rendered + ";";
   for (auto j = steps->size() - 1; j-- > i;)
     line = (*steps)[j].name + " = { " + line + " };";

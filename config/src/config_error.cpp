@@ -21,8 +21,8 @@ std::string to_string(const std::vector<config_error>& xs) {
 }
 
 bool operator==(const config_error& x, const config_error& y) {
-  return x.file == y.file && x.line == y.line && x.setting == y.setting
-         && x.message == y.message;
+  return x.file == y.file && x.line == y.line && x.setting == y.setting &&
+         x.message == y.message;
 }
 
 } // namespace warden

@@ -9,9 +9,8 @@ namespace warden {
 namespace {
 
 bool all_digits(std::string_view x) {
-  return !x.empty()
-         && std::all_of(x.begin(), x.end(),
-                        [](unsigned char c) { return std::isdigit(c) != 0; });
+  return !x.empty() && std::all_of(x.begin(), x.end(),
+                                   [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
 bool fail(std::string* why, std::string message) {
@@ -37,15 +36,15 @@ bool parse_step(std::string_view piece, std::string_view path,
       return fail(why, "missing ']' in path '" + std::string{path} + "'");
     auto number = piece.substr(bracket + 1, close - bracket - 1);
     if (!all_digits(number) || number.size() > 9)
-      return fail(why, "bad index '[" + std::string{number} + "]' in path '"
-                         + std::string{path} + "'");
+      return fail(why, "bad index '[" + std::string{number} + "]' in path '" +
+                           std::string{path} + "'");
     out.push_back({"", static_cast<size_t>(std::stoull(std::string{number}))});
     bracket = close + 1;
     if (bracket == piece.size())
       break;
     if (piece[bracket] != '[')
-      return fail(why, "unexpected '" + std::string{piece.substr(bracket)} + "' in path '"
-                         + std::string{path} + "'");
+      return fail(why, "unexpected '" + std::string{piece.substr(bracket)} +
+                           "' in path '" + std::string{path} + "'");
   }
   return true;
 }
@@ -68,8 +67,8 @@ Value* lookup_impl(Value& root, std::string_view path) {
   Value* current = &root;
   for (auto& step : *steps) {
     if (step.index) {
-      if (current->type != config_value::kind::list
-          && current->type != config_value::kind::array)
+      if (current->type != config_value::kind::list &&
+          current->type != config_value::kind::array)
         return nullptr;
       if (*step.index >= current->items.size())
         return nullptr;
@@ -166,8 +165,8 @@ std::vector<std::string> item_steps(const config_value& list) {
     if (list.type != config_value::kind::list || item.type != config_value::kind::group)
       return nullptr;
     auto name = item.member("name");
-    if (name == nullptr || name->type != config_value::kind::string || name->text.empty()
-        || all_digits(name->text))
+    if (name == nullptr || name->type != config_value::kind::string ||
+        name->text.empty() || all_digits(name->text))
       return nullptr;
     for (unsigned char c : name->text)
       if (!std::isalnum(c) && c != '_' && c != '-')

@@ -76,8 +76,10 @@ class interpolator {
 public:
   interpolator(config_value& root, const env_lookup& env, std::string base_dir,
                std::vector<config_error>& errors)
-    : root_(root), env_(env), base_dir_(std::move(base_dir)), errors_(errors) {
-  }
+    : root_(root)
+    , env_(env)
+    , base_dir_(std::move(base_dir))
+    , errors_(errors) {}
 
   std::unordered_set<const config_value*> run() {
     visit(root_);
@@ -101,7 +103,8 @@ private:
   };
 
   // The path of `target` below `x` (at `path`); only needed for errors.
-  static bool find_path(const config_value& x, const config_value* target, std::string& path) {
+  static bool find_path(const config_value& x, const config_value* target,
+                        std::string& path) {
     if (&x == target)
       return true;
     if (!x.is_aggregate())
@@ -112,7 +115,7 @@ private:
     for (size_t i = 0; i < x.items.size(); ++i) {
       auto size = path.size();
       auto next = append_step(path, x.type == config_value::kind::group ? x.items[i].name
-                                                                         : steps[i]);
+                                                                        : steps[i]);
       if (find_path(x.items[i], target, next)) {
         path = std::move(next);
         return true;
@@ -239,8 +242,9 @@ private:
     if (name.find('.') != std::string_view::npos)
       return reference(name, fallback, at, whole, out);
     if (!valid_env_name(name)) {
-      error(at, "bad variable name '" + std::string{name} + "' (letters, digits and '_'; "
-                  "a setting path needs a dot)");
+      error(at, "bad variable name '" + std::string{name} +
+                    "' (letters, digits and '_'; "
+                    "a setting path needs a dot)");
       return false;
     }
     auto value = env_ ? env_(std::string{name}) : std::nullopt;
@@ -257,8 +261,8 @@ private:
   bool secret(std::string_view name, std::optional<std::string_view> fallback,
               config_value& at, expansion& out) {
     if (!valid_secret_name(name)) {
-      error(at, "bad secret name '" + std::string{name}
-                  + "' (letters, digits, '_', '-' and '.')");
+      error(at, "bad secret name '" + std::string{name} +
+                    "' (letters, digits, '_', '-' and '.')");
       return false;
     }
     auto dir = secrets_dir();
@@ -266,15 +270,15 @@ private:
       return false;
     auto shown = (std::filesystem::path{*dir} / std::string{name}).string();
     auto file = std::filesystem::path{*dir}.is_absolute()
-                  ? std::filesystem::path{shown}
-                  : std::filesystem::path{base_dir_} / shown;
+                    ? std::filesystem::path{shown}
+                    : std::filesystem::path{base_dir_} / shown;
     std::error_code ec;
     auto st = std::filesystem::status(file, ec);
     if (std::filesystem::exists(st)) {
       std::ifstream in{file, std::ios::binary};
       if (!std::filesystem::is_regular_file(st) || !in) {
-        error(at, "cannot read secret file '" + shown + "': "
-                    + (std::filesystem::is_regular_file(st) ? std::strerror(errno)
+        error(at, "cannot read secret file '" + shown + "': " +
+                      (std::filesystem::is_regular_file(st) ? std::strerror(errno)
                                                             : "not a regular file"));
         return false;
       }
@@ -302,8 +306,8 @@ private:
     }
     if (fallback)
       return use_default(fallback, at, out);
-    error(at, "secret '" + std::string{name} + "' not found: no file '" + shown + "' and "
-                + upper + " is not set");
+    error(at, "secret '" + std::string{name} + "' not found: no file '" + shown +
+                  "' and " + upper + " is not set");
     return false;
   }
 
@@ -341,12 +345,13 @@ private:
       return false;
     }
     if (target->is_aggregate()) {
-      error(at, "'${" + std::string{name} + "}' refers to a " + to_string(target->type)
-                  + "; only a string, number or boolean can be referenced");
+      error(at, "'${" + std::string{name} + "}' refers to a " + to_string(target->type) +
+                    "; only a string, number or boolean can be referenced");
       return false;
     }
     if (target->type == config_value::kind::string) {
-      if (auto i = state_.find(target); i != state_.end() && i->second == state::resolving) {
+      if (auto i = state_.find(target);
+          i != state_.end() && i->second == state::resolving) {
         report_cycle(*target);
         return false;
       }
@@ -388,7 +393,8 @@ private:
 
 } // namespace
 
-std::unordered_set<const config_value*> interpolate(config_value& root, const env_lookup& env,
+std::unordered_set<const config_value*> interpolate(config_value& root,
+                                                    const env_lookup& env,
                                                     const std::string& base_dir,
                                                     std::vector<config_error>& errors) {
   interpolator x{root, env, base_dir, errors};

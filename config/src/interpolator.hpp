@@ -17,7 +17,8 @@ namespace warden::detail {
 /// per value that could not be interpolated and returns those values and
 /// the ones that depend on them, so that later checks skip them.
 /// `base_dir` is where a relative `secrets.dir` starts.
-std::unordered_set<const config_value*> interpolate(config_value& root, const env_lookup& env,
+std::unordered_set<const config_value*> interpolate(config_value& root,
+                                                    const env_lookup& env,
                                                     const std::string& base_dir,
                                                     std::vector<config_error>& errors);
 

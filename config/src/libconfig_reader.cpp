@@ -8,7 +8,8 @@ namespace {
 
 // Where libconfig read a setting: null for the text itself, else the path
 // of an @include as written, which libconfig opened below `include_dir`.
-std::string file_of(const char* file, const std::string& name, const std::string& include_dir) {
+std::string file_of(const char* file, const std::string& name,
+                    const std::string& include_dir) {
   if (file == nullptr)
     return name;
   std::string path{file};
@@ -50,9 +51,7 @@ config_value convert(const libconfig::Setting& s, const std::string& name,
     case libconfig::Setting::TypeList:
     case libconfig::Setting::TypeGroup:
     default:
-      result.type = s.isArray()  ? kind::array
-                    : s.isList() ? kind::list
-                                 : kind::group;
+      result.type = s.isArray() ? kind::array : s.isList() ? kind::list : kind::group;
       result.items.reserve(static_cast<size_t>(s.getLength()));
       for (int i = 0; i < s.getLength(); ++i)
         result.items.push_back(convert(s[i], name, include_dir));
@@ -63,7 +62,8 @@ config_value convert(const libconfig::Setting& s, const std::string& name,
 
 } // namespace
 
-std::optional<config_value> read_libconfig(const std::string& text, const std::string& name,
+std::optional<config_value> read_libconfig(const std::string& text,
+                                           const std::string& name,
                                            const std::string& include_dir,
                                            std::vector<config_error>& errors) {
   libconfig::Config cfg;

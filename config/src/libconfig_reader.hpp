@@ -15,7 +15,8 @@ namespace warden::detail {
 /// Parses `text` (errors and settings name the file `name`; `@include`
 /// starts from `include_dir`). On a syntax error appends it to `errors`
 /// (`FILE:LINE: message`) and returns nothing.
-std::optional<config_value> read_libconfig(const std::string& text, const std::string& name,
+std::optional<config_value> read_libconfig(const std::string& text,
+                                           const std::string& name,
                                            const std::string& include_dir,
                                            std::vector<config_error>& errors);
 

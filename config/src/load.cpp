@@ -29,8 +29,9 @@ void mark_override(config_value& x) {
 std::string shown_path(const std::vector<path_segment>& steps, size_t n) {
   std::string result;
   for (size_t i = 0; i < n; ++i)
-    result = append_step(result, steps[i].index ? "[" + std::to_string(*steps[i].index) + "]"
-                                                : steps[i].name);
+    result =
+        append_step(result, steps[i].index ? "[" + std::to_string(*steps[i].index) + "]"
+                                           : steps[i].name);
   return result;
 }
 
@@ -56,7 +57,8 @@ void apply_override(config_value& root, const std::string& entry,
   }
   mark_override(*value);
   auto fail = [&](size_t n, const std::string& message) {
-    errors.push_back({override_file, 0, key, "'" + shown_path(*steps, n) + "' " + message});
+    errors.push_back(
+        {override_file, 0, key, "'" + shown_path(*steps, n) + "' " + message});
   };
   config_value* current = &root;
   for (size_t i = 0; i < steps->size(); ++i) {
@@ -64,8 +66,8 @@ void apply_override(config_value& root, const std::string& entry,
     bool last = i + 1 == steps->size();
     config_value* next = nullptr;
     if (step.index) {
-      if (current->type != config_value::kind::list
-          && current->type != config_value::kind::array)
+      if (current->type != config_value::kind::list &&
+          current->type != config_value::kind::array)
         return fail(i, "is not a list or array");
       if (*step.index >= current->items.size())
         return fail(i + 1, "does not exist");
@@ -99,8 +101,8 @@ void apply_override(config_value& root, const std::string& entry,
 // libconfig 1.5 dates some values to the line of the token after them (a
 // list item at the end of a line gets the next line): take the lines from
 // where the scanner found each setting of the text itself.
-void fix_lines(config_value& x, const detail::text_span& span, const detail::line_index& lines,
-               const std::string& name) {
+void fix_lines(config_value& x, const detail::text_span& span,
+               const detail::line_index& lines, const std::string& name) {
   if (x.type == config_value::kind::group) {
     for (auto& item : x.items)
       if (item.file == name)
@@ -140,9 +142,10 @@ load_result load_text(const std::string& text, const std::string& name,
     fix_lines(*root, scan->root, detail::line_index{text}, name);
     // libconfig 1.5 silently wraps integers beyond 32 bits.
     for (auto& w : scan->wrapped)
-      result.errors.push_back({name, w.line, "",
-                               "integer " + w.literal
-                                 + " is out of range (64-bit integers need an L suffix)"});
+      result.errors.push_back(
+          {name, w.line, "",
+           "integer " + w.literal +
+               " is out of range (64-bit integers need an L suffix)"});
   }
   for (auto& entry : opts.overrides)
     apply_override(*root, entry, result.errors);
@@ -164,9 +167,12 @@ load_result load_text(const std::string& text, const std::string& name,
 
 load_result load_file(const std::string& path, const load_options& opts) {
   std::ifstream in{path, std::ios::binary};
-  if (!in) {
+  std::error_code ec;
+  if (!in || std::filesystem::is_directory(path, ec)) {
+    auto err = in ? EISDIR : errno;
     load_result result;
-    result.errors.push_back({path, 0, "", std::string{"cannot read: "} + std::strerror(errno)});
+    result.errors.push_back(
+        {path, 0, "", std::string{"cannot read: "} + std::strerror(err)});
     return result;
   }
   std::ostringstream buf;

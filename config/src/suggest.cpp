@@ -16,8 +16,8 @@ size_t edit_distance(std::string_view x, std::string_view y) {
     for (size_t j = 1; j <= y.size(); ++j) {
       size_t cost = lower(x[i - 1]) == lower(y[j - 1]) ? 0 : 1;
       d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && lower(x[i - 1]) == lower(y[j - 2])
-          && lower(x[i - 2]) == lower(y[j - 1]))
+      if (i > 1 && j > 1 && lower(x[i - 1]) == lower(y[j - 2]) &&
+          lower(x[i - 2]) == lower(y[j - 1]))
         d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   return d[x.size()][y.size()];
@@ -38,7 +38,8 @@ std::optional<std::string> suggest(std::string_view word,
   return best;
 }
 
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+std::string did_you_mean(std::string_view word,
+                         const std::vector<std::string>& candidates) {
   if (auto best = suggest(word, candidates))
     return " (did you mean '" + *best + "'?)";
   return {};

@@ -19,6 +19,7 @@ std::optional<std::string> suggest(std::string_view word,
                                    const std::vector<std::string>& candidates);
 
 /// " (did you mean 'x'?)" or "".
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+std::string did_you_mean(std::string_view word,
+                         const std::vector<std::string>& candidates);
 
 } // namespace warden::detail

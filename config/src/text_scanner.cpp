@@ -31,8 +31,8 @@ bool is_punct(char c) {
 
 class scanner {
 public:
-  explicit scanner(std::string_view text) : text_(text) {
-  }
+  explicit scanner(std::string_view text)
+    : text_(text) {}
 
   bool run(scan_result& out) {
     out.root.type = text_span::kind::group;
@@ -60,8 +60,8 @@ private:
       return false;
     if (text_[pos_] == '#')
       return true;
-    return text_[pos_] == '/' && pos_ + 1 < text_.size()
-           && (text_[pos_ + 1] == '/' || text_[pos_ + 1] == '*');
+    return text_[pos_] == '/' && pos_ + 1 < text_.size() &&
+           (text_[pos_ + 1] == '/' || text_[pos_ + 1] == '*');
   }
 
   void skip() {
@@ -69,7 +69,8 @@ private:
       auto c = text_[pos_];
       if (std::isspace(static_cast<unsigned char>(c))) {
         ++pos_;
-      } else if (c == '#' || (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '/')) {
+      } else if (c == '#' ||
+                 (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '/')) {
         while (pos_ < text_.size() && text_[pos_] != '\n')
           ++pos_;
       } else if (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '*') {
@@ -87,8 +88,8 @@ private:
 
   std::string_view word() {
     auto begin = pos_;
-    while (pos_ < text_.size() && !is_punct(text_[pos_])
-           && !std::isspace(static_cast<unsigned char>(text_[pos_])) && !at_comment())
+    while (pos_ < text_.size() && !is_punct(text_[pos_]) &&
+           !std::isspace(static_cast<unsigned char>(text_[pos_])) && !at_comment())
       ++pos_;
     return text_.substr(begin, pos_ - begin);
   }
@@ -121,7 +122,7 @@ private:
         case 'x':
           if (pos_ + 2 <= text_.size()) {
             out += static_cast<char>(
-              std::strtol(std::string{text_.substr(pos_, 2)}.c_str(), nullptr, 16));
+                std::strtol(std::string{text_.substr(pos_, 2)}.c_str(), nullptr, 16));
             pos_ += 2;
           }
           break;
@@ -156,7 +157,7 @@ private:
         return;
     errno = 0;
     auto magnitude = std::strtoull(std::string{x}.c_str(), nullptr, base);
-    unsigned long long limit = base == 16  ? 0xFFFFFFFFULL
+    unsigned long long limit = base == 16 ? 0xFFFFFFFFULL
                                : negative ? 2147483648ULL
                                           : 2147483647ULL;
     if (errno == ERANGE || magnitude > limit)

@@ -26,8 +26,8 @@ bool iequals(std::string_view x, std::string_view y) {
   if (x.size() != y.size())
     return false;
   for (size_t i = 0; i < x.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(x[i]))
-        != std::tolower(static_cast<unsigned char>(y[i])))
+    if (std::tolower(static_cast<unsigned char>(x[i])) !=
+        std::tolower(static_cast<unsigned char>(y[i])))
       return false;
   return true;
 }
@@ -35,7 +35,8 @@ bool iequals(std::string_view x, std::string_view y) {
 // Reads a libconfig integer: [+-]digits or [+-]0x hex digits, then L or LL.
 std::optional<config_value> parse_integer(std::string_view x) {
   bool wide = false;
-  if (x.size() >= 2 && (x.substr(x.size() - 2) == "LL" || x.substr(x.size() - 2) == "ll")) {
+  if (x.size() >= 2 &&
+      (x.substr(x.size() - 2) == "LL" || x.substr(x.size() - 2) == "ll")) {
     wide = true;
     x.remove_suffix(2);
   } else if (!x.empty() && (x.back() == 'L' || x.back() == 'l')) {
@@ -62,15 +63,17 @@ std::optional<config_value> parse_integer(std::string_view x) {
   auto magnitude = std::strtoull(digits.c_str(), nullptr, base);
   if (errno == ERANGE)
     return std::nullopt;
-  constexpr auto max64 = static_cast<unsigned long long>(std::numeric_limits<int64_t>::max());
+  constexpr auto max64 =
+      static_cast<unsigned long long>(std::numeric_limits<int64_t>::max());
   if (magnitude > max64 + (negative ? 1 : 0))
     return std::nullopt;
   config_value result;
-  result.integer = negative ? static_cast<int64_t>(0ULL - magnitude)
-                            : static_cast<int64_t>(magnitude);
-  bool fits32 = result.integer >= std::numeric_limits<int32_t>::min()
-                && result.integer <= std::numeric_limits<int32_t>::max();
-  result.type = wide || !fits32 ? config_value::kind::integer64 : config_value::kind::integer;
+  result.integer =
+      negative ? static_cast<int64_t>(0ULL - magnitude) : static_cast<int64_t>(magnitude);
+  bool fits32 = result.integer >= std::numeric_limits<int32_t>::min() &&
+                result.integer <= std::numeric_limits<int32_t>::max();
+  result.type =
+      wide || !fits32 ? config_value::kind::integer64 : config_value::kind::integer;
   return result;
 }
 
@@ -230,21 +233,21 @@ std::string render_members(const config_value& x, const render_options& opts,
                            size_t indent) {
   std::string result;
   for (auto& item : x.items)
-    result += std::string(indent, ' ') + item.name + " = "
-              + render_value(item, opts, indent) + ";\n";
+    result += std::string(indent, ' ') + item.name + " = " +
+              render_value(item, opts, indent) + ";\n";
   return result;
 }
 
 std::optional<config_value> parse_value_text(std::string_view text, std::string* why) {
   auto x = trim(text);
-  if (!x.empty() && (x.front() == '"' || x.front() == '[' || x.front() == '('
-                     || x.front() == '{')) {
+  if (!x.empty() &&
+      (x.front() == '"' || x.front() == '[' || x.front() == '(' || x.front() == '{')) {
     std::vector<config_error> errors;
     auto root = read_libconfig("value = " + std::string{x} + "\n;", "value", "", errors);
     if (!root || root->items.size() != 1) {
       if (why != nullptr)
-        *why = "cannot read " + std::string{x} + " as a value"
-               + (errors.empty() ? std::string{} : ": " + errors.front().message);
+        *why = "cannot read " + std::string{x} + " as a value" +
+               (errors.empty() ? std::string{} : ": " + errors.front().message);
       return std::nullopt;
     }
     auto result = std::move(root->items.front());

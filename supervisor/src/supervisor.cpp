@@ -110,7 +110,6 @@ public:
   }
 
   caf::behavior make_behavior() override {
-    self_ = caf::actor_cast<caf::actor>(this);
     // Bad input never takes a supervisor down: an unknown request gets an
     // error reply, an unknown one-way message or a stray error is ignored.
     // (CAF's `drop` would answer one-way messages with an error, which
@@ -174,15 +173,27 @@ public:
   void on_exit() override {
     // Normally every child is stopped by now. If we end any other way (an
     // exception, a kill), no child may outlive us.
+    auto now = clock().now();
     for (auto& c : children_)
-      if (c->instance)
+      if (c->instance) {
         send_exit(c->instance, caf::exit_reason::kill);
+        // Drop our handles: an instance holds its slot, so a slot holding
+        // the instance would keep both alive forever.
+        c->instance = nullptr;
+        c->diag.exited("killed: its supervisor " + path() + " exited", now);
+      }
     // Our slots leave the registry with us; a restarted instance of this
     // supervisor registers fresh ones.
     for (auto& c : children_)
       ctx_.registry->erase(&c->diag);
-    if (!parent())
+    if (!parent()) {
+      // The root's diagnostics hold its handle, and it holds them.
+      init_.diag->exited(describe(final_reason_), now);
       ctx_.registry->erase(init_.diag.get());
+    }
+    children_.clear();
+    stop_queue_.clear();
+    stopping_ = nullptr;
     caf::event_based_actor::on_exit();
   }
 
@@ -336,7 +347,10 @@ private:
     --pending_count_;
     auto now = clock().now();
     ++c->run;
-    service_init init{diagnostics_ptr{children_[c->index], &c->diag}, self_, c->params,
+    // A strong handle to us lives in the child only: kept here, it would
+    // keep this actor alive forever.
+    service_init init{diagnostics_ptr{children_[c->index], &c->diag},
+                      caf::actor_cast<caf::actor>(this), c->params,
                       c->key(), c->run};
     caf::actor instance;
     caf::error failure;
@@ -882,7 +896,6 @@ private:
   std::vector<child_spec> initial_;
   supervisor_context ctx_;
   service_init init_;
-  caf::actor self_;
   intensity_window window_;
   std::minstd_rand rng_;
   std::uniform_real_distribution<double> jitter_{0.0, 1.0};

@@ -58,27 +58,30 @@ TEST(config_edit, keeps_comments_on_the_edited_line) {
   auto expected = original;
   expected.replace(expected.find("\"info\""), 6, "\"warn\"");
   EXPECT_EQ(out, expected);
-  EXPECT_NE(out.find("level = \"warn\";         // the default level\n"), std::string::npos);
+  EXPECT_NE(out.find("level = \"warn\";         // the default level\n"),
+            std::string::npos);
 }
 
 TEST(config_edit, values_are_read_like_overrides) {
   EXPECT_NE(set(original, "program", "\"a \\\"quoted\\\" name\"")
-              .find("program = \"a \\\"quoted\\\" name\";   # used in topics"),
+                .find("program = \"a \\\"quoted\\\" name\";   # used in topics"),
             std::string::npos);
   EXPECT_NE(set(original, "program", "bare words").find("program = \"bare words\";"),
             std::string::npos);
-  EXPECT_NE(set(original, "control.port", "0x1000").find("port = 4096;"), std::string::npos);
+  EXPECT_NE(set(original, "control.port", "0x1000").find("port = 4096;"),
+            std::string::npos);
   EXPECT_NE(set(original, "log.file", "").find("file = \"\";"), std::string::npos);
   EXPECT_NE(set(original, "supervisor.children.legacy.command", "[ \"/bin/a\", \"-v\" ]")
-              .find("command = [ \"/bin/a\", \"-v\" ];"),
+                .find("command = [ \"/bin/a\", \"-v\" ];"),
             std::string::npos);
   // A comment in the value cannot swallow the rest of the line: a value
   // that is not a number is a string, and a quoted one is written anew.
   EXPECT_NE(set(original, "control.port", "5000 # five thousand")
-              .find("port = \"5000 # five thousand\"; };"),
+                .find("port = \"5000 # five thousand\"; };"),
             std::string::npos);
-  EXPECT_NE(set(original, "program", "\"p\" # comment").find("program = \"p\";   # used in"),
-            std::string::npos);
+  EXPECT_NE(
+      set(original, "program", "\"p\" # comment").find("program = \"p\";   # used in"),
+      std::string::npos);
 }
 
 TEST(config_edit, list_items_by_name_or_index) {
@@ -124,32 +127,36 @@ TEST(config_edit, adds_missing_groups_and_top_level_settings) {
   EXPECT_EQ(out, original + "rabbitmq = { url = \"amqp://mq:5672\"; };\n");
   out = set(original, "log.levels.supervisor", "warn");
   auto expected = original;
-  expected.insert(expected.find("};\ncontrol"), "  levels = { supervisor = \"warn\"; };\n");
+  expected.insert(expected.find("};\ncontrol"),
+                  "  levels = { supervisor = \"warn\"; };\n");
   EXPECT_EQ(out, expected);
   EXPECT_EQ(set("threads = 2;", "node", "n1"), "threads = 2;\nnode = \"n1\";\n");
   EXPECT_EQ(set("", "node", "n1"), "node = \"n1\";\n");
   EXPECT_EQ(set("log = {};", "log.level", "warn"), "log = { level = \"warn\"; };");
-  EXPECT_EQ(set("log = {\n};\n", "log.level", "warn"), "log = {\n  level = \"warn\";\n};\n");
+  EXPECT_EQ(set("log = {\n};\n", "log.level", "warn"),
+            "log = {\n  level = \"warn\";\n};\n");
 }
 
 TEST(config_edit, every_result_loads) {
   for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
-         {"supervisor.intensity", "7"},
-         {"log.level", "debug"},
-         {"log.max_files", "3"},
-         {"control.token", "x"},
-         {"supervisor.children.watcher.restart", "transient"},
-         {"supervisor.children.legacy.enabled", "false"},
-         {"rabbitmq.exchange", "ex"},
-         {"log.levels.supervisor", "warn"},
-         {"config_check_s", "9"}}) {
+           {"supervisor.intensity", "7"},
+           {"log.level", "debug"},
+           {"log.max_files", "3"},
+           {"control.token", "x"},
+           {"supervisor.children.watcher.restart", "transient"},
+           {"supervisor.children.legacy.enabled", "false"},
+           {"rabbitmq.exchange", "ex"},
+           {"log.levels.supervisor", "warn"},
+           {"config_check_s", "9"}}) {
     auto out = set(original, key, value);
     service_types types;
-    types.add("dir_watcher", [](caf::local_actor&, service_init) { return caf::actor{}; });
+    types.add("dir_watcher",
+              [](caf::local_actor&, service_init) { return caf::actor{}; });
     types.add("process",
               service_type{[](const nlohmann::json&) {
-                             return child_factory{
-                               [](caf::local_actor&, service_init) { return caf::actor{}; }};
+                             return child_factory{[](caf::local_actor&, service_init) {
+                               return caf::actor{};
+                             }};
                            },
                            {"command"}});
     load_options opts;
@@ -167,7 +174,8 @@ TEST(config_edit, refuses_what_it_cannot_do) {
             "'supervisor.children' has no item named 'nope'");
   EXPECT_EQ(set_setting(original, "supervisor.children[5].enabled", "false").error,
             "'supervisor.children' has no item [5]");
-  EXPECT_EQ(set_setting(original, "log..level", "x").error, "empty step in path 'log..level'");
+  EXPECT_EQ(set_setting(original, "log..level", "x").error,
+            "empty step in path 'log..level'");
   EXPECT_EQ(set_setting(original, "log.9lives", "x").error,
             "cannot add 'log.9lives': '9lives' is not a setting name");
   EXPECT_EQ(set_setting(original, "log.level", "\"open").error,
@@ -178,9 +186,9 @@ class temp_dir {
 public:
   temp_dir() {
     static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path()
-            / ("warden_edit_test_" + std::to_string(::getpid()) + "_"
-               + std::to_string(counter++));
+    path_ =
+        fs::temp_directory_path() / ("warden_edit_test_" + std::to_string(::getpid()) +
+                                     "_" + std::to_string(counter++));
     fs::create_directories(path_);
   }
   ~temp_dir() {
@@ -230,8 +238,9 @@ TEST(atomic_write, creates_a_new_file) {
 TEST(atomic_write, fails_without_touching_anything) {
   std::string why;
   EXPECT_FALSE(write_file_atomically("/nonexistent-warden-dir/warden.cfg", "x", &why));
-  EXPECT_EQ(why.rfind("cannot create a temporary file in /nonexistent-warden-dir: ", 0), 0u)
-    << why;
+  EXPECT_EQ(why.rfind("cannot create a temporary file in /nonexistent-warden-dir: ", 0),
+            0u)
+      << why;
 }
 
 } // namespace

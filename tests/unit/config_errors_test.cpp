@@ -39,6 +39,7 @@ struct bad_config {
 // Wraps child definitions into a supervisor section starting on line 1.
 #define CHILDREN(...) "supervisor = { children = (\n" __VA_ARGS__ "\n); };"
 
+// clang-format off
 const bad_config cases[] = {
   // -- syntax (libconfig) ---------------------------------------------------
   {"syntax_error", "program = \"x\";\nlog = { level = ; };\n",
@@ -242,6 +243,7 @@ const bad_config cases[] = {
    {"bad.cfg:2: supervisor.children.a.schedule.jitter: bad duration \"-1s\": expected a number "
     "at '-1s'"}},
 };
+// clang-format on
 
 class config_errors : public ::testing::TestWithParam<bad_config> {};
 
@@ -291,28 +293,33 @@ supervisor = {
 node = "${UNSET}";
 )";
   auto r = load_text(text, "many.cfg", opts);
-  EXPECT_EQ(to_string(r.errors),
-            "many.cfg:1: program: must be a string, not an integer\n"
-            "many.cfg:2: log.level: unknown log level 'lod' (expected trace, debug, info, warn, "
-            "error, critical or off)\n"
-            "many.cfg:3: control.port: must be between 1 and 65535\n"
-            "many.cfg:3: control.listen: non-loopback address '10.0.0.1' requires a "
-            "control.token\n"
-            "many.cfg:5: supervisor.intensity: must not be negative\n"
-            "many.cfg:6: supervisor.strategy: unknown strategy 'one_for_everyone' (expected "
-            "one_for_one, one_for_all or rest_for_one)\n"
-            "many.cfg:8: supervisor.children[0].depends_on: depends_on forms a cycle: a -> b -> "
-            "a\n"
-            "many.cfg:10: supervisor.children[2].type: unknown service type 'wrker' (did you "
-            "mean 'worker'?)\n"
-            "many.cfg:10: supervisor.children[2].name: duplicate child name 'a' (first at line "
-            "8)\n"
-            "many.cfg:13: node: environment variable 'UNSET' is not set\n");
+  EXPECT_EQ(
+      to_string(r.errors),
+      "many.cfg:1: program: must be a string, not an integer\n"
+      "many.cfg:2: log.level: unknown log level 'lod' (expected trace, debug, info, "
+      "warn, "
+      "error, critical or off)\n"
+      "many.cfg:3: control.port: must be between 1 and 65535\n"
+      "many.cfg:3: control.listen: non-loopback address '10.0.0.1' requires a "
+      "control.token\n"
+      "many.cfg:5: supervisor.intensity: must not be negative\n"
+      "many.cfg:6: supervisor.strategy: unknown strategy 'one_for_everyone' (expected "
+      "one_for_one, one_for_all or rest_for_one)\n"
+      "many.cfg:8: supervisor.children[0].depends_on: depends_on forms a cycle: a -> b "
+      "-> "
+      "a\n"
+      "many.cfg:10: supervisor.children[2].type: unknown service type 'wrker' (did you "
+      "mean 'worker'?)\n"
+      "many.cfg:10: supervisor.children[2].name: duplicate child name 'a' (first at line "
+      "8)\n"
+      "many.cfg:13: node: environment variable 'UNSET' is not set\n");
 }
 
 TEST(config_errors_format, to_string_leaves_out_what_is_missing) {
-  EXPECT_EQ(to_string(config_error{"f.cfg", 3, "log.level", "bad"}), "f.cfg:3: log.level: bad");
-  EXPECT_EQ(to_string(config_error{"f.cfg", 3, "", "syntax error"}), "f.cfg:3: syntax error");
+  EXPECT_EQ(to_string(config_error{"f.cfg", 3, "log.level", "bad"}),
+            "f.cfg:3: log.level: bad");
+  EXPECT_EQ(to_string(config_error{"f.cfg", 3, "", "syntax error"}),
+            "f.cfg:3: syntax error");
   EXPECT_EQ(to_string(config_error{"--set", 0, "x", "bad"}), "--set: x: bad");
 }
 

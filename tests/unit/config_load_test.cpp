@@ -32,12 +32,11 @@ struct test_types {
   test_types() {
     types.add("worker", dummy_factory());
     types.add("dir_watcher", dummy_factory());
-    types.add("process",
-              service_type{[this](const nlohmann::json& settings) {
-                             made.push_back(settings);
-                             return dummy_factory();
-                           },
-                           {"command", "stdin", "port", "env"}});
+    types.add("process", service_type{[this](const nlohmann::json& settings) {
+                                        made.push_back(settings);
+                                        return dummy_factory();
+                                      },
+                                      {"command", "stdin", "port", "env"}});
   }
 };
 
@@ -54,9 +53,9 @@ class temp_dir {
 public:
   temp_dir() {
     static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path()
-            / ("warden_config_test_" + std::to_string(::getpid()) + "_"
-               + std::to_string(counter++));
+    path_ =
+        fs::temp_directory_path() / ("warden_config_test_" + std::to_string(::getpid()) +
+                                     "_" + std::to_string(counter++));
     fs::create_directories(path_);
   }
   ~temp_dir() {
@@ -140,7 +139,8 @@ TEST(config_load, spec_example_becomes_the_value_structs) {
   ASSERT_EQ(workers.supervisor->children.size(), 2u);
   EXPECT_EQ(workers.supervisor->children[0].params, (nlohmann::json{{"threads", 2}}));
   EXPECT_EQ(workers.supervisor->children[1].restart, restart_type::transient);
-  EXPECT_EQ(workers.supervisor->children[1].depends_on, std::vector<std::string>{"parser"});
+  EXPECT_EQ(workers.supervisor->children[1].depends_on,
+            std::vector<std::string>{"parser"});
   // The process child: its type-specific keys went to the factory maker.
   auto& legacy = root.children[2];
   EXPECT_EQ(legacy.type, "process");
@@ -228,7 +228,7 @@ TEST(config_load, sections_take_every_documented_key) {
   EXPECT_EQ(c.log.max_size_mb, 20u);
   EXPECT_EQ(c.log.max_files, 3u);
   EXPECT_EQ(c.log.levels, (std::map<std::string, std::string>{{"gateway", "trace"},
-                                                                {"supervisor", "warn"}}));
+                                                              {"supervisor", "warn"}}));
   EXPECT_EQ(c.control.port, 9000);
   EXPECT_EQ(c.control.tls_cert, "c.pem");
   EXPECT_EQ(c.control.tls_key, "k.pem");
@@ -271,7 +271,8 @@ TEST(config_load, params_become_json) {
   opts.types = &t.types;
   auto r = load_text(text, "p.cfg", opts);
   ASSERT_TRUE(r.ok()) << errors_of(r);
-  auto expected = nlohmann::json::parse(R"({"n": 1, "big": 5000000000, "f": 0.25, "on": true,
+  auto expected =
+      nlohmann::json::parse(R"({"n": 1, "big": 5000000000, "f": 0.25, "on": true,
     "s": "x", "arr": [1, 2], "list": ["a", {"k": "v"}], "g": {"inner": []}})");
   EXPECT_EQ(r.config->config.supervisor.children.at(0).params, expected);
 }
@@ -285,7 +286,10 @@ TEST(config_load, interpolates_environment_variables) {
     rabbitmq = { confirm = "${CONFIRM}"; url = "amqp://${RMQ_HOST:-127.0.0.1}:5672"; };
   )";
   load_options opts;
-  opts.env = fake_env({{"APP", "demo"}, {"EMPTY", ""}, {"HOME", "/home/w"}, {"PORT", "8080"},
+  opts.env = fake_env({{"APP", "demo"},
+                       {"EMPTY", ""},
+                       {"HOME", "/home/w"},
+                       {"PORT", "8080"},
                        {"CONFIRM", "false"}});
   auto r = load_text(text, "env.cfg", opts);
   ASSERT_TRUE(r.ok()) << errors_of(r);
@@ -374,7 +378,8 @@ TEST(config_load, secrets_from_files_relative_to_the_config_file) {
   auto& params = c.supervisor.children.at(0).params;
   EXPECT_EQ(params["password"], "pa$$word");
   EXPECT_EQ(redact(params, db.secret_params),
-            (nlohmann::json{{"user", "app"}, {"password", "***"}, {"nested", {{"pw", "***"}}}}));
+            (nlohmann::json{
+                {"user", "app"}, {"password", "***"}, {"nested", {{"pw", "***"}}}}));
 }
 
 TEST(config_load, a_secret_that_is_not_a_file_is_an_error) {
@@ -384,8 +389,9 @@ TEST(config_load, a_secret_that_is_not_a_file_is_an_error) {
   load_options opts;
   opts.env = fake_env({{"WARDEN_SECRET_TOKEN", "not used: the file exists"}});
   auto r = load_file(path, opts);
-  EXPECT_EQ(errors_of(r), path + ":1: control.token: cannot read secret file 'secrets/token': "
-                                 "not a regular file\n");
+  EXPECT_EQ(errors_of(r),
+            path + ":1: control.token: cannot read secret file 'secrets/token': "
+                   "not a regular file\n");
 }
 
 TEST(config_load, interpolates_inside_lists_arrays_and_params) {
@@ -402,7 +408,8 @@ TEST(config_load, interpolates_inside_lists_arrays_and_params) {
   auto& p = r.config->config.supervisor.children.at(1);
   EXPECT_EQ(p.depends_on, std::vector<std::string>{"a"});
   EXPECT_EQ(p.params, nlohmann::json::parse(R"({"list": ["/opt/bin", 1]})"));
-  EXPECT_EQ(t.made.at(0)["command"], nlohmann::json::parse(R"(["/opt/bin/tool", "--x"])"));
+  EXPECT_EQ(t.made.at(0)["command"],
+            nlohmann::json::parse(R"(["/opt/bin/tool", "--x"])"));
 }
 
 TEST(config_load, secrets_from_the_environment) {
@@ -477,7 +484,8 @@ config_check_s = 5;
 threads = 0;
 )");
   EXPECT_EQ(get(*r.config, "control.token"), "***");
-  EXPECT_EQ(get(*r.config, "control"), "{\n  token = \"***\";\n  port = 4712;\n  listen = \"127.0.0.1\";\n}");
+  EXPECT_EQ(get(*r.config, "control"),
+            "{\n  token = \"***\";\n  port = 4712;\n  listen = \"127.0.0.1\";\n}");
   EXPECT_EQ(get(*r.config, "program"), "p$1");
   EXPECT_EQ(get(*r.config, "supervisor.children.b.depends_on"), "[ \"a\" ]");
   EXPECT_EQ(get(*r.config, "supervisor.children[1].backoff.jitter"), "0.1");
@@ -527,18 +535,23 @@ supervisor = { children = ( { name = "a"; type = "worker"; }, { name = "b"; type
 
 TEST(config_load, bad_overrides_are_errors) {
   load_options opts;
-  opts.overrides = {"log.level", "control.port=70000", "supervisor.children.x.enabled=true",
-                    "program.sub=1", "a..b=1", "log.level=\"unterminated"};
+  opts.overrides = {"log.level",
+                    "control.port=70000",
+                    "supervisor.children.x.enabled=true",
+                    "program.sub=1",
+                    "a..b=1",
+                    "log.level=\"unterminated"};
   auto r = load_text("program = \"p\";", "o.cfg", opts);
-  EXPECT_EQ(errors_of(r),
-            "--set: log.level: expected KEY=VALUE\n"
-            "--set: program.sub: 'program' is not a group\n"
-            "--set: a..b: empty step in path 'a..b'\n"
-            "--set: log.level: cannot read \"unterminated as a value: syntax error\n"
-            "--set: control.port: must be between 1 and 65535\n"
-            // Missing groups on the way are created, so this makes `children` a group.
-            "--set: supervisor.children: must be a list ( { name = ...; type = ...; }, ... ), "
-            "not a group\n");
+  EXPECT_EQ(
+      errors_of(r),
+      "--set: log.level: expected KEY=VALUE\n"
+      "--set: program.sub: 'program' is not a group\n"
+      "--set: a..b: empty step in path 'a..b'\n"
+      "--set: log.level: cannot read \"unterminated as a value: syntax error\n"
+      "--set: control.port: must be between 1 and 65535\n"
+      // Missing groups on the way are created, so this makes `children` a group.
+      "--set: supervisor.children: must be a list ( { name = ...; type = ...; }, ... ), "
+      "not a group\n");
 }
 
 TEST(config_load, interpolated_values_are_typed_where_needed) {
@@ -570,9 +583,13 @@ TEST(config_load, lookup_order) {
 
 TEST(config_load, unreadable_file) {
   auto r = load_file("/nonexistent-warden-dir/warden.cfg", {});
-  EXPECT_EQ(errors_of(r), "/nonexistent-warden-dir/warden.cfg: cannot read: No such file or "
-                          "directory\n");
+  EXPECT_EQ(errors_of(r),
+            "/nonexistent-warden-dir/warden.cfg: cannot read: No such file or "
+            "directory\n");
   EXPECT_FALSE(r.config);
+  temp_dir dir;
+  r = load_file(dir.path().string(), {});
+  EXPECT_EQ(errors_of(r), dir.path().string() + ": cannot read: Is a directory\n");
 }
 
 TEST(config_load, includes_name_their_own_file) {
@@ -583,8 +600,9 @@ TEST(config_load, includes_name_their_own_file) {
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].file, (dir.path() / "more.cfg").string());
   EXPECT_EQ(r.errors[0].line, 1u);
-  EXPECT_EQ(r.errors[0].message, "unknown log level 'loud' (expected trace, debug, info, warn, "
-                                 "error, critical or off)");
+  EXPECT_EQ(r.errors[0].message,
+            "unknown log level 'loud' (expected trace, debug, info, warn, "
+            "error, critical or off)");
 }
 
 } // namespace

@@ -12,7 +12,7 @@ std::vector<std::string> default_config_candidates();
 
 /// The first of `candidates` that exists and is not a directory, or nothing
 /// (the caller then uses the embedded default).
-std::optional<std::string>
-find_config_file(const std::vector<std::string>& candidates = default_config_candidates());
+std::optional<std::string> find_config_file(
+    const std::vector<std::string>& candidates = default_config_candidates());
 
 } // namespace warden

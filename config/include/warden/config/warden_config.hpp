@@ -99,7 +99,8 @@ struct warden_config {
   rabbitmq_config rabbitmq;
   /// `config_check_s`: how often the file is checked for changes (> 0).
   std::chrono::seconds config_check{5};
-  /// Worker threads of the actor system; 0 means one per hardware thread.
+  /// Worker threads of the actor system (at most 4096); 0 means one per
+  /// hardware thread.
   size_t threads = 0;
   /// The root supervisor (named "root") built from the `supervisor`
   /// section: its flags and children, nested supervisors as
