@@ -677,6 +677,8 @@ private:
     return caf::ok_atom::value;
   }
 
+  /// The `stop_child_atom` / `delete_child_atom` request: answered once the
+  /// child has stopped (and is removed).
   caf::result<caf::ok_atom> stop_child(const std::string& name, bool remove) {
     auto c = find(name);
     if (c == nullptr)
@@ -686,6 +688,18 @@ private:
         if (depends_on(s.get(), c))
           return make_error(error::bad_state,
                             s->diag.path() + " depends on " + c->diag.path());
+    if (!request_stop(c, remove))
+      return caf::ok_atom::value;
+    auto rp = make_response_promise<caf::ok_atom>();
+    stop_waiters_.emplace_back(c, rp);
+    return rp;
+  }
+
+  /// Stops `c` and keeps it stopped (removes it with `remove`). Returns
+  /// true while the stop is still under way, false when it is done. With
+  /// `now == false` the stop only joins the queue: the caller queues more
+  /// and then calls `next_stop`, so that a batch stops right to left.
+  bool request_stop(child* c, bool remove, bool now = true) {
     c->hold = true;
     c->restart_after_stop = false;
     c->delete_after_stop = remove;
@@ -698,18 +712,17 @@ private:
       c->diag.next_restart(time_point{});
       c->diag.state(child_state::stopped);
     }
-    if (c->live() || c->state() == child_state::stopping) {
-      auto rp = make_response_promise<caf::ok_atom>();
-      stop_waiters_.emplace_back(c, rp);
-      if (c->live()) {
-        queue_stop(c);
+    if (c->live()) {
+      queue_stop(c);
+      if (now)
         next_stop();
-      }
-      return rp;
+      return true;
     }
+    if (c->state() == child_state::stopping)
+      return true;
     if (remove)
       remove_child(c);
-    return caf::ok_atom::value;
+    return false;
   }
 
   caf::result<caf::ok_atom> restart_child(const std::string& name) {
@@ -772,8 +785,9 @@ private:
           s->deps->erase(std::remove(s->deps->begin(), s->deps->end(), c), s->deps->end());
     for (auto c : removed) {
       by_name.erase(c->name());
-      stop_child(std::string{c->name()}, true);
+      request_stop(c, true, false);
     }
+    next_stop();
     for (auto i : start_order(plan.spec.children)) {
       auto& spec = plan.spec.children[i];
       auto found = by_name.find(spec.name);
@@ -789,7 +803,7 @@ private:
       configure(c, std::move(spec));
       if (c->disabled) {
         if (!was_disabled)
-          stop_child(std::string{c->name()}, false);
+          request_stop(c, false);
         continue;
       }
       if (was_disabled || must_restart(c->diag.path())) {

@@ -548,6 +548,21 @@ TEST_F(supervisor_test, reload_restarts_children_whose_type_changed) {
   EXPECT_EQ(state("root/sub/x"), child_state::running);
 }
 
+TEST_F(supervisor_test, reload_removes_several_children_right_to_left) {
+  start(reload_base());
+  auto next = reload_base();
+  next.children.erase(next.children.begin() + 2, next.children.begin() + 4); // stubborn, gone
+  auto result = ask<caf::ok_atom>(reload_atom::value, reload_plan{next, {}});
+  ASSERT_TRUE(result) << describe(result.error());
+  EXPECT_FALSE(ctx.registry->find("root/stubborn"));
+  EXPECT_FALSE(ctx.registry->find("root/gone"));
+  auto stops = lines_with({"event=stopped"});
+  ASSERT_EQ(stops.size(), 2u);
+  EXPECT_NE(stops[0].find("child=root/gone"), std::string::npos);
+  EXPECT_NE(stops[1].find("child=root/stubborn"), std::string::npos);
+  EXPECT_EQ(state("root/keep"), child_state::running);
+}
+
 TEST_F(supervisor_test, reload_can_disable_and_enable_a_child) {
   start(reload_base());
   auto next = reload_base();
