@@ -1,5 +1,7 @@
 #include "warden/actors/child_state.hpp"
 
+#include "warden/actors/enum_names.hpp"
+
 namespace warden {
 
 namespace {
@@ -12,17 +14,11 @@ static_assert(sizeof(names) / sizeof(names[0]) == child_state_count,
 } // namespace
 
 const char* to_string(child_state x) noexcept {
-  auto index = static_cast<uint8_t>(x);
-  return index < child_state_count ? names[index] : "unknown";
+  return enum_name(names, x);
 }
 
 bool from_string(const std::string& name, child_state& x) noexcept {
-  for (uint8_t i = 0; i < child_state_count; ++i)
-    if (name == names[i]) {
-      x = static_cast<child_state>(i);
-      return true;
-    }
-  return false;
+  return enum_from_name(names, name, x);
 }
 
 } // namespace warden

@@ -3,6 +3,8 @@
 #include <caf/exit_reason.hpp>
 #include <caf/sec.hpp>
 
+#include "warden/actors/enum_names.hpp"
+
 namespace warden {
 
 namespace {
@@ -41,17 +43,11 @@ std::string context_text(const caf::message& ctx) {
 } // namespace
 
 const char* to_string(error x) noexcept {
-  auto index = static_cast<uint8_t>(x);
-  return index < error_count ? names[index] : "unknown";
+  return enum_name(names, x);
 }
 
 bool from_string(const std::string& name, error& x) noexcept {
-  for (uint8_t i = 0; i < error_count; ++i)
-    if (name == names[i]) {
-      x = static_cast<error>(i);
-      return true;
-    }
-  return false;
+  return enum_from_name(names, name, x);
 }
 
 caf::error make_error(error code, std::string message) {

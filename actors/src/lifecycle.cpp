@@ -4,6 +4,8 @@
 
 #include <caf/send.hpp>
 
+#include "warden/actors/enum_names.hpp"
+
 namespace warden {
 
 namespace {
@@ -16,8 +18,7 @@ static_assert(sizeof(names) / sizeof(names[0]) == lifecycle_kind_count,
 } // namespace
 
 const char* to_string(lifecycle_kind x) noexcept {
-  auto index = static_cast<uint8_t>(x);
-  return index < lifecycle_kind_count ? names[index] : "unknown";
+  return enum_name(names, x);
 }
 
 void lifecycle_bus::subscribe(const caf::actor& subscriber) {

@@ -164,14 +164,19 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
             sys_cfg.threads());
   caf::scoped_actor self{sys};
   self->monitor(*root);
-  auto reload_actor = sys.spawn([&](caf::stateful_actor<reloader_state>* r) {
-    r->state.current = loaded;
-    r->state.path = path;
-    r->state.opts = opts;
-    r->state.root = *root;
-    r->state.log = spdlog::get("config");
-    return reloader(r);
-  });
+  // The state comes in as spawn arguments: CAF 0.17 dereferences a null
+  // argument tuple for function actors spawned without any (UBSan).
+  auto reload_actor = sys.spawn(
+    [](caf::stateful_actor<reloader_state>* r, loaded_config current, std::string file,
+       load_options options, caf::actor tree) {
+      r->state.current = std::move(current);
+      r->state.path = std::move(file);
+      r->state.opts = std::move(options);
+      r->state.root = std::move(tree);
+      r->state.log = spdlog::get("config");
+      return reloader(r);
+    },
+    loaded, path, opts, *root);
   auto main_handle = caf::actor_cast<caf::actor>(self);
   std::thread waiter{[signals, main_handle] {
     for (;;) {

@@ -2,6 +2,8 @@
 
 #include <iterator>
 
+#include "warden/actors/enum_names.hpp"
+
 namespace warden {
 
 namespace {
@@ -11,46 +13,30 @@ constexpr const char* strategy_names[] = {"one_for_one", "one_for_all", "rest_fo
 constexpr const char* auto_shutdown_names[] = {"never", "any_significant",
                                                "all_significant"};
 
-template <class Enum, size_t N>
-bool parse(const char* const (&names)[N], const std::string& name, Enum& x) {
-  for (size_t i = 0; i < N; ++i)
-    if (name == names[i]) {
-      x = static_cast<Enum>(i);
-      return true;
-    }
-  return false;
-}
-
-template <class Enum, size_t N>
-const char* name_of(const char* const (&names)[N], Enum x) {
-  auto index = static_cast<size_t>(x);
-  return index < N ? names[index] : "unknown";
-}
-
 } // namespace
 
 const char* to_string(restart_type x) noexcept {
-  return name_of(restart_names, x);
+  return enum_name(restart_names, x);
 }
 
 const char* to_string(strategy x) noexcept {
-  return name_of(strategy_names, x);
+  return enum_name(strategy_names, x);
 }
 
 const char* to_string(auto_shutdown x) noexcept {
-  return name_of(auto_shutdown_names, x);
+  return enum_name(auto_shutdown_names, x);
 }
 
 bool from_string(const std::string& name, restart_type& x) noexcept {
-  return parse(restart_names, name, x);
+  return enum_from_name(restart_names, name, x);
 }
 
 bool from_string(const std::string& name, strategy& x) noexcept {
-  return parse(strategy_names, name, x);
+  return enum_from_name(strategy_names, name, x);
 }
 
 bool from_string(const std::string& name, auto_shutdown& x) noexcept {
-  return parse(auto_shutdown_names, name, x);
+  return enum_from_name(auto_shutdown_names, name, x);
 }
 
 child_factory make_function_factory(function_service::body fn) {
