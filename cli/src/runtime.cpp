@@ -13,6 +13,7 @@
 #include "warden/actors/error.hpp"
 #include "warden/actors/system_config.hpp"
 #include "warden/cli/reload_diff.hpp"
+#include "warden/cli/run_main.hpp"
 #include "warden/supervisor/supervisor.hpp"
 
 namespace warden {
@@ -177,6 +178,9 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
       return reloader(r);
     },
     loaded, path, opts, *root);
+  // Code in this process (and the control plane) reloads through the
+  // registry: `sys.registry().get(reloader_name)` ← `reload_atom`.
+  sys.registry().put(reloader_name, caf::actor_cast<caf::strong_actor_ptr>(reload_actor));
   auto main_handle = caf::actor_cast<caf::actor>(self);
   std::thread waiter{[signals, main_handle] {
     for (;;) {
@@ -224,6 +228,8 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
         }
       });
   }
+  // Registry entries and self-arming timers would keep the system alive.
+  sys.registry().erase(reloader_name);
   self->send_exit(reload_actor, caf::exit_reason::kill);
   log->info("stopped (exit code {})", code);
   spdlog::shutdown();

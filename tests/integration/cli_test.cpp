@@ -210,7 +210,10 @@ TEST_F(cli_test, config_set_edits_one_value_and_keeps_the_rest) {
 }
 
 TEST_F(cli_test, run_stops_gracefully_on_sigint_in_reverse_order) {
-  auto p = start({"run", "-c", cfg(two_greeters)});
+  // With a rotating log file next to the config, and quieter services.
+  auto config_text = std::string{two_greeters} +
+              "log = { file = \"logs/warden.log\"; levels = { services = \"warn\"; }; };\n";
+  auto p = start({"run", "-c", cfg(config_text)});
   ASSERT_TRUE(await_output("tree running"));
   p->signal(SIGINT);
   EXPECT_EQ(p->wait(), 0) << output();
@@ -220,6 +223,9 @@ TEST_F(cli_test, run_stops_gracefully_on_sigint_in_reverse_order) {
   ASSERT_NE(hello, std::string::npos) << text;
   ASSERT_NE(beat, std::string::npos) << text;
   EXPECT_LT(hello, beat);
+  auto file = read_file(dir_ / "logs" / "warden.log");
+  EXPECT_NE(file.find("child=root/beat event=stopped"), std::string::npos) << file;
+  EXPECT_EQ(text.find("hello, ann"), std::string::npos); // services at warn
 }
 
 TEST_F(cli_test, a_root_that_gives_up_exits_with_code_3) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <caf/atom.hpp>
+
 #include "warden/supervisor/service_types.hpp"
 
 namespace warden {
@@ -19,6 +21,11 @@ namespace warden {
 /// code: 0 clean stop, 1 config error, 2 usage error, 3 the root supervisor
 /// gave up.
 int run_main(int argc, char** argv, service_types types = {});
+
+/// Under this name in CAF's actor registry, `warden run` keeps the actor that
+/// owns the running config: send it `reload_atom` to reload the file now
+/// (the reply is the one-line summary, or an error naming the problems).
+constexpr caf::atom_value reloader_name = caf::atom("wd_config");
 
 /// Adds warden's built-in service types to `types`.
 void add_builtin_types(service_types& types);
