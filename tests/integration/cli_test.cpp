@@ -1,7 +1,7 @@
 // The command line as users run it: real processes, real files, signals.
 // The program is examples/custom_main (warden's command line plus the
-// `greeter` and `flaky` types). Waits are for an event with a deadline,
-// never a sleep that decides a result.
+// `greeter` and `flaky` types). Waits are for an event (a pidfd, inotify on
+// the output) with a deadline, never a sleep.
 
 #include <chrono>
 #include <csignal>
@@ -11,11 +11,13 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <gtest/gtest.h>
 
 namespace {
@@ -73,18 +75,20 @@ public:
     ::kill(pid_, sig);
   }
 
-  /// The exit code, or -1 if it did not exit within `deadline`.
+  /// The exit code, or -1 if it did not exit within `deadline`. Waits on a
+  /// pidfd: woken by the exit itself, no polling.
   int wait(std::chrono::milliseconds deadline = 10s) {
-    auto until = std::chrono::steady_clock::now() + deadline;
-    while (std::chrono::steady_clock::now() < until) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(5ms);
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (fd >= 0) {
+      pollfd pfd{fd, POLLIN, 0};
+      ::poll(&pfd, 1, static_cast<int>(deadline.count()));
+      ::close(fd);
     }
-    return -1;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_)
+      return -1;
+    exited_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
 private:
@@ -121,17 +125,34 @@ protected:
     return read_file(out_);
   }
 
-  /// Waits until the output contains `text` `times` times, up to a deadline.
+  /// Waits until the output contains `text` `times` times, up to a
+  /// deadline; woken by inotify whenever the output file is written.
   bool await_output(const std::string& text, size_t times = 1,
                     std::chrono::milliseconds deadline = 10s) {
+    int fd = ::inotify_init1(IN_CLOEXEC);
+    // The directory, not the file: the file may not exist yet.
+    ::inotify_add_watch(fd, dir_.c_str(), IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
     auto until = std::chrono::steady_clock::now() + deadline;
-    do {
-      if (count(output(), text) >= times)
-        return true;
-      std::this_thread::sleep_for(10ms);
-    } while (std::chrono::steady_clock::now() < until);
-    ADD_FAILURE() << "no '" << text << "' (x" << times << ") in:\n" << output();
-    return false;
+    bool found = false;
+    for (;;) {
+      if (count(output(), text) >= times) {
+        found = true;
+        break;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        break;
+      pollfd pfd{fd, POLLIN, 0};
+      if (::poll(&pfd, 1, static_cast<int>(left.count())) > 0) {
+        char buf[4096];
+        [[maybe_unused]] auto n = ::read(fd, buf, sizeof(buf));
+      }
+    }
+    ::close(fd);
+    if (!found)
+      ADD_FAILURE() << "no '" << text << "' (x" << times << ") in:\n" << output();
+    return found;
   }
 
   static size_t count(const std::string& haystack, const std::string& needle) {
