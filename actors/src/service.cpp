@@ -31,6 +31,30 @@ service::service(caf::actor_config& cfg, service_init init)
     if (msg.reason)
       quit(std::move(msg.reason));
   });
+  // warden's own messages (new params) reach the service through the
+  // default handler, i.e. after its own handlers: composing behaviors would
+  // allocate per instance, and a tree may have a million instances.
+  set_default_handler([](caf::scheduled_actor* ptr, caf::message_view& xs) {
+    auto self = static_cast<service*>(ptr);
+    auto& content = xs.content();
+    if (content.match_elements<params_atom, std::string>())
+      return caf::result<caf::message>{
+        caf::make_message(self->take_params(content.get_as<std::string>(1)))};
+    // Unknown input: an error for a request, nothing for a one-way message
+    // (an error message would kill a sender with the default error handler).
+    auto element = self->current_mailbox_element();
+    if (element != nullptr && element->mid.is_request())
+      return caf::result<caf::message>{caf::sec::unexpected_message};
+    return caf::result<caf::message>{caf::message{}};
+  });
+}
+
+bool service::take_params(const std::string& text) {
+  auto params = nlohmann::json::parse(text, nullptr, false);
+  if (params.is_discarded() || !on_params(params))
+    return false;
+  init_.params = std::move(params);
+  return true;
 }
 
 service::~service() = default;
@@ -54,17 +78,7 @@ caf::behavior service::make_behavior() {
     auto bhvr = make_service_behavior();
     if (!ready_delayed_)
       ready();
-    // warden's own messages first, then the service's.
-    caf::message_handler internal{
-      [this](params_atom, const std::string& text) {
-        auto params = nlohmann::json::parse(text, nullptr, false);
-        if (params.is_discarded() || !on_params(params))
-          return false;
-        init_.params = std::move(params);
-        return true;
-      },
-    };
-    return internal.or_else(bhvr);
+    return bhvr;
   } catch (...) {
     auto ptr = std::current_exception();
     quit(exception_reason(ptr));

@@ -63,7 +63,9 @@ public:
 
   /// New parameters from a config reload. Return true to accept them live
   /// (`params()` then returns them); false (the default) has the supervisor
-  /// restart this child with the new parameters.
+  /// restart this child with the new parameters. (They arrive through the
+  /// default handler: a service that sets its own default handler gets
+  /// restarted on every params change.)
   virtual bool on_params(const nlohmann::json& params);
 
   // -- calls for subclasses ---------------------------------------------------
@@ -110,6 +112,9 @@ protected:
   void on_exit() override;
 
 private:
+  /// Offers new params (JSON text) to `on_params`; true if taken.
+  bool take_params(const std::string& text);
+
   service_init init_;
   bool ready_delayed_ = false;
   bool ready_sent_ = false;
