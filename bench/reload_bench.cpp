@@ -48,11 +48,13 @@ public:
 };
 
 std::string config_text(int n, int changed_index, int value) {
-  std::string text = "program = \"bench\";\nsupervisor = {\n  intensity = 5; period_s = 10;\n"
-                     "  children = (\n";
+  std::string text =
+      "program = \"bench\";\nsupervisor = {\n  intensity = 5; period_s = 10;\n"
+      "  children = (\n";
   for (int i = 0; i < n; ++i) {
-    text += "    { name = \"w" + std::to_string(i) + "\"; type = \"tunable\"; params = { n = "
-            + std::to_string(i == changed_index ? value : 0) + "; }; }";
+    text += "    { name = \"w" + std::to_string(i) +
+            "\"; type = \"tunable\"; params = { n = " +
+            std::to_string(i == changed_index ? value : 0) + "; }; }";
     text += i + 1 < n ? ",\n" : "\n";
   }
   text += "  );\n};\n";
@@ -91,11 +93,12 @@ result run_once(int n) {
   warden::system_config cfg{rt};
   caf::actor_system sys{cfg};
   warden::supervisor_context ctx;
-  ctx.log = std::make_shared<spdlog::logger>("bench",
-                                             std::make_shared<spdlog::sinks::null_sink_mt>());
+  ctx.log = std::make_shared<spdlog::logger>(
+      "bench", std::make_shared<spdlog::sinks::null_sink_mt>());
   ctx.log->set_level(spdlog::level::off);
   auto t1 = clock_type::now();
-  auto root = *warden::spawn_supervisor(sys, "root", before.config->config.supervisor, ctx);
+  auto root =
+      *warden::spawn_supervisor(sys, "root", before.config->config.supervisor, ctx);
   auto root_diag = ctx.registry->find("root");
   while (root_diag->state() != warden::child_state::running)
     std::this_thread::sleep_for(std::chrono::microseconds(50));
@@ -115,8 +118,10 @@ result run_once(int n) {
   auto diff = warden::diff_configs(before.config->config, after.config->config);
   self->request(root, caf::infinite, warden::reload_atom::value,
                 warden::make_reload_plan(after.config->config, diff))
-    .receive([](caf::ok_atom) {},
-             [](caf::error& err) { std::fprintf(stderr, "%s\n", warden::describe(err).c_str()); });
+      .receive([](caf::ok_atom) {},
+               [](caf::error& err) {
+                 std::fprintf(stderr, "%s\n", warden::describe(err).c_str());
+               });
   while (params_offers.load() == 0)
     std::this_thread::sleep_for(std::chrono::microseconds(20));
   auto total_ms = ms_since(t2);

@@ -60,7 +60,9 @@ constexpr int runs = 3;
 class worker : public warden::service {
 public:
   worker(caf::actor_config& cfg, warden::service_init init, int idx, caf::actor notify)
-    : service(cfg, std::move(init)), idx_(idx), notify_(std::move(notify)) {
+    : service(cfg, std::move(init))
+    , idx_(idx)
+    , notify_(std::move(notify)) {
     // nop
   }
 
@@ -104,35 +106,35 @@ caf::behavior crasher(caf::stateful_actor<crasher_state>* self, caf::actor drive
     self->send_exit(st.kids[st.current], caf::exit_reason::kill);
   };
   return {
-    [self](setup_atom, std::vector<int> order, size_t quota) {
-      self->state.order = std::move(order);
-      self->state.quota = quota;
-      self->state.lats.reserve(quota);
-    },
-    [self, driver, next](up_atom, int idx, caf::actor child) {
-      auto& st = self->state;
-      st.kids[idx] = child;
-      if (!st.running) {
-        if (++st.ups == st.order.size())
-          self->send(driver, ready_atom::value);
-        return;
-      }
-      if (idx != st.current)
-        return;
-      self->request(child, caf::infinite, ping_atom::value)
-        .then(
-          [self, next](pong_atom) {
-            auto& st = self->state;
-            st.lats.push_back((clock_type::now() - st.t0).count());
-            ++st.done;
-            next();
-          },
-          [self](caf::error&) { self->quit(); });
-    },
-    [self, next](go_atom) {
-      self->state.running = true;
-      next();
-    },
+      [self](setup_atom, std::vector<int> order, size_t quota) {
+        self->state.order = std::move(order);
+        self->state.quota = quota;
+        self->state.lats.reserve(quota);
+      },
+      [self, driver, next](up_atom, int idx, caf::actor child) {
+        auto& st = self->state;
+        st.kids[idx] = child;
+        if (!st.running) {
+          if (++st.ups == st.order.size())
+            self->send(driver, ready_atom::value);
+          return;
+        }
+        if (idx != st.current)
+          return;
+        self->request(child, caf::infinite, ping_atom::value)
+            .then(
+                [self, next](pong_atom) {
+                  auto& st = self->state;
+                  st.lats.push_back((clock_type::now() - st.t0).count());
+                  ++st.done;
+                  next();
+                },
+                [self](caf::error&) { self->quit(); });
+      },
+      [self, next](go_atom) {
+        self->state.running = true;
+        next();
+      },
   };
 }
 
@@ -191,10 +193,12 @@ warden::runtime_options options() {
 
 struct bench_system {
   explicit bench_system(std::shared_ptr<spdlog::logger> log = nullptr)
-    : cfg(options()), sys(cfg), self(sys) {
+    : cfg(options())
+    , sys(cfg)
+    , self(sys) {
     if (!log) {
-      log = std::make_shared<spdlog::logger>("bench-null",
-                                             std::make_shared<spdlog::sinks::null_sink_mt>());
+      log = std::make_shared<spdlog::logger>(
+          "bench-null", std::make_shared<spdlog::sinks::null_sink_mt>());
       log->set_level(spdlog::level::off);
     }
     ctx.log = std::move(log);
@@ -241,7 +245,7 @@ restart_cycles(bench_system& b, int n, size_t k, int c) {
   spec.flags.period = 1s;
   for (int i = 0; i < n; ++i)
     spec.children.push_back(warden::worker(
-      "w" + std::to_string(i), warden::make_factory<worker>(i, crashers[i % c])));
+        "w" + std::to_string(i), warden::make_factory<worker>(i, crashers[i % c])));
   auto root = start_root(b, std::move(spec));
   for (int j = 0; j < c; ++j)
     b.self->receive([](ready_atom) {});
@@ -258,8 +262,8 @@ restart_cycles(bench_system& b, int n, size_t k, int c) {
   return {std::move(lats), wall};
 }
 
-std::vector<std::pair<std::string, double>> restart_bench(int n, size_t k, int c,
-                                                          std::shared_ptr<spdlog::logger> log) {
+std::vector<std::pair<std::string, double>>
+restart_bench(int n, size_t k, int c, std::shared_ptr<spdlog::logger> log) {
   bench_system b{std::move(log)};
   auto [lats, wall] = restart_cycles(b, n, k, c);
   return {{"rate", lats.size() / seconds(wall)},
@@ -338,24 +342,29 @@ caf::behavior bare_ponger(caf::event_based_actor*) {
 }
 
 /// Sends `n` pings one after the other, then tells `driver`.
-void pinger_loop(caf::event_based_actor* self, caf::actor ponger, int left, caf::actor driver) {
+void pinger_loop(caf::event_based_actor* self, caf::actor ponger, int left,
+                 caf::actor driver) {
   if (left == 0) {
     self->send(driver, done_atom::value);
     return;
   }
-  self->request(ponger, caf::infinite, ping_atom::value)
-    .then([=](pong_atom) { pinger_loop(self, ponger, left - 1, driver); });
+  self->request(ponger, caf::infinite, ping_atom::value).then([=](pong_atom) {
+    pinger_loop(self, ponger, left - 1, driver);
+  });
 }
 
 class supervised_pinger : public warden::service {
 public:
   supervised_pinger(caf::actor_config& cfg, warden::service_init init, caf::actor driver)
-    : service(cfg, std::move(init)), driver_(std::move(driver)) {
+    : service(cfg, std::move(init))
+    , driver_(std::move(driver)) {
     // nop
   }
 
   caf::behavior make_service_behavior() override {
-    return {[this](go_atom, caf::actor ponger, int n) { pinger_loop(this, ponger, n, driver_); }};
+    return {[this](go_atom, caf::actor ponger, int n) {
+      pinger_loop(this, ponger, n, driver_);
+    }};
   }
 
 private:
@@ -368,12 +377,13 @@ double pingpong(bool supervised, int n) {
   auto driver = caf::actor_cast<caf::actor>(b.self);
   if (supervised) {
     warden::supervisor_spec spec;
-    spec.children.push_back(warden::worker("ponger", warden::make_factory<worker>(0, caf::actor{})));
     spec.children.push_back(
-      warden::worker("pinger", warden::make_factory<supervised_pinger>(driver)));
+        warden::worker("ponger", warden::make_factory<worker>(0, caf::actor{})));
+    spec.children.push_back(
+        warden::worker("pinger", warden::make_factory<supervised_pinger>(driver)));
     root = start_root(b, std::move(spec));
-    while (!(pinger = b.ctx.registry->whereis("root/pinger"))
-           || !(ponger = b.ctx.registry->whereis("root/ponger")))
+    while (!(pinger = b.ctx.registry->whereis("root/pinger")) ||
+           !(ponger = b.ctx.registry->whereis("root/ponger")))
       std::this_thread::sleep_for(100us);
   } else {
     ponger = b.sys.spawn(bare_ponger);
@@ -405,8 +415,8 @@ std::vector<std::pair<std::string, double>> escalation_bench(int n, int iters) {
     spec.flags.intensity = 3;
     spec.flags.period = 5s;
     for (int i = 0; i < n; ++i)
-      spec.children.push_back(warden::worker("w" + std::to_string(i),
-                                             warden::make_factory<worker>(i, me)));
+      spec.children.push_back(
+          warden::worker("w" + std::to_string(i), warden::make_factory<worker>(i, me)));
     auto root = start_root(b, std::move(spec));
     b.self->monitor(root);
     caf::actor victim;
@@ -452,24 +462,29 @@ int main(int argc, char** argv) {
   const size_t k = quick ? 5000 : 100000;
   const int spawn_m = quick ? 10000 : 100000;
   const std::map<std::string, std::string> restart_units = {
-    {"rate", "restarts/s"}, {"p50_us", "us"}, {"p99_us", "us"}};
+      {"rate", "restarts/s"}, {"p50_us", "us"}, {"p99_us", "us"}};
   if (selected(prefixes, "restart.c1"))
-    repeat("restart_c1", [&] { return restart_bench(n, k, 1, nullptr); }, restart_units);
+    repeat(
+        "restart_c1", [&] { return restart_bench(n, k, 1, nullptr); }, restart_units);
   if (selected(prefixes, "restart.c8"))
-    repeat("restart_c8", [&] { return restart_bench(n, k, 8, nullptr); }, restart_units);
+    repeat(
+        "restart_c8", [&] { return restart_bench(n, k, 8, nullptr); }, restart_units);
   if (selected(prefixes, "restart.cold"))
-    repeat("restart_cold", [&] { return restart_cold_bench(n, quick ? 10 : 100, 200); },
-           restart_units);
+    repeat(
+        "restart_cold", [&] { return restart_cold_bench(n, quick ? 10 : 100, 200); },
+        restart_units);
   if (selected(prefixes, "restart.log")) {
     auto path = std::string{"/tmp/warden-bench-restart.log"};
-    repeat("restart_c1_logging",
-           [&] {
-             auto log = std::make_shared<spdlog::logger>(
-               "bench-file", std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true));
-             log->set_level(spdlog::level::info);
-             return restart_bench(n, k, 1, log);
-           },
-           restart_units);
+    repeat(
+        "restart_c1_logging",
+        [&] {
+          auto log = std::make_shared<spdlog::logger>(
+              "bench-file",
+              std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true));
+          log->set_level(spdlog::level::info);
+          return restart_bench(n, k, 1, log);
+        },
+        restart_units);
     std::remove(path.c_str());
   }
   const std::map<std::string, std::string> spawn_units = {{"start_s", "s"},
@@ -477,7 +492,8 @@ int main(int argc, char** argv) {
                                                           {"bytes_per_child", "bytes"},
                                                           {"shutdown_s", "s"}};
   if (selected(prefixes, "spawn.100k"))
-    repeat("spawn_100k", [&] { return spawn_bench(spawn_m); }, spawn_units);
+    repeat(
+        "spawn_100k", [&] { return spawn_bench(spawn_m); }, spawn_units);
   if (selected(prefixes, "spawn.bare")) {
     std::vector<double> xs;
     for (int i = 0; i < runs; ++i)
@@ -500,11 +516,15 @@ int main(int argc, char** argv) {
     print("pingpong_bare_caf", median(bare), "roundtrips/s");
     print("pingpong_supervised", median(supervised), "roundtrips/s");
   }
-  const std::map<std::string, std::string> esc_units = {{"p50_us", "us"}, {"p99_us", "us"}};
+  const std::map<std::string, std::string> esc_units = {{"p50_us", "us"},
+                                                        {"p99_us", "us"}};
   if (selected(prefixes, "escalation.n1"))
-    repeat("escalation_n1", [&] { return escalation_bench(1, quick ? 200 : 2000); }, esc_units);
+    repeat(
+        "escalation_n1", [&] { return escalation_bench(1, quick ? 200 : 2000); },
+        esc_units);
   if (selected(prefixes, "escalation.n1000"))
-    repeat("escalation_n1000", [&] { return escalation_bench(1000, quick ? 10 : 100); },
-           esc_units);
+    repeat(
+        "escalation_n1000", [&] { return escalation_bench(1000, quick ? 10 : 100); },
+        esc_units);
   return 0;
 }

@@ -14,8 +14,8 @@ struct unit {
 };
 
 // Longest names first so that "ms" is not read as "m" + "s".
-constexpr unit units[] = {{"ms", 1},        {"s", 1000},      {"m", 60'000},
-                          {"h", 3'600'000}, {"d", 86'400'000}};
+constexpr unit units[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
 
 bool fail(std::string* why, std::string message) {
   if (why != nullptr)
@@ -35,8 +35,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text,
   size_t pos = 0;
   while (pos < text.size()) {
     if (!std::isdigit(static_cast<unsigned char>(text[pos]))) {
-      fail(why, "bad duration \"" + std::string{text} + "\": expected a number at '"
-                  + std::string{text.substr(pos)} + "'");
+      fail(why, "bad duration \"" + std::string{text} + "\": expected a number at '" +
+                    std::string{text.substr(pos)} + "'");
       return std::nullopt;
     }
     int64_t value = 0;
@@ -54,8 +54,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text,
         break;
       }
     if (found == nullptr) {
-      fail(why, "bad duration \"" + std::string{text}
-                  + "\": a unit (ms, s, m, h, d) must follow each number");
+      fail(why, "bad duration \"" + std::string{text} +
+                    "\": a unit (ms, s, m, h, d) must follow each number");
       return std::nullopt;
     }
     pos += found->name.size();

@@ -20,15 +20,12 @@ struct field_def {
 
 constexpr const char* month_names[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                        "jul", "aug", "sep", "oct", "nov", "dec"};
-constexpr const char* weekday_names[] = {"sun", "mon", "tue", "wed",
-                                         "thu", "fri", "sat"};
+constexpr const char* weekday_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
 constexpr field_def fields[] = {
-  {"minute", 0, 59, nullptr, 0, 0},
-  {"hour", 0, 23, nullptr, 0, 0},
-  {"day-of-month", 1, 31, nullptr, 0, 0},
-  {"month", 1, 12, month_names, 1, 12},
-  {"day-of-week", 0, 7, weekday_names, 0, 7},
+    {"minute", 0, 59, nullptr, 0, 0},           {"hour", 0, 23, nullptr, 0, 0},
+    {"day-of-month", 1, 31, nullptr, 0, 0},     {"month", 1, 12, month_names, 1, 12},
+    {"day-of-week", 0, 7, weekday_names, 0, 7},
 };
 
 struct macro_def {
@@ -37,9 +34,9 @@ struct macro_def {
 };
 
 constexpr macro_def macros[] = {
-  {"@yearly", "0 0 1 1 *"},  {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
-  {"@weekly", "0 0 * * 0"},  {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
-  {"@hourly", "0 * * * *"},
+    {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+    {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+    {"@hourly", "0 * * * *"},
 };
 
 std::string lower(std::string_view x) {
@@ -76,17 +73,17 @@ std::vector<std::string_view> split_fields(std::string_view text) {
 class field_parser {
 public:
   field_parser(const field_def& def, std::string_view text)
-    : def_(def), text_(text) {
-  }
+    : def_(def)
+    , text_(text) {}
 
   std::string run(std::vector<bool>& bits) {
     bits.assign(def_.max + 1, false);
     size_t start = 0;
     for (;;) {
       auto comma = text_.find(',', start);
-      auto item = text_.substr(start, comma == std::string_view::npos
-                                        ? std::string_view::npos
-                                        : comma - start);
+      auto item =
+          text_.substr(start, comma == std::string_view::npos ? std::string_view::npos
+                                                              : comma - start);
       if (item.empty())
         return std::string{def_.name} + " list " + quoted(text_) + " has an empty item";
       if (auto err = item_into(item, bits); !err.empty())
@@ -111,8 +108,8 @@ private:
           break;
       }
       if (n < def_.min || n > def_.max)
-        return std::string{def_.name} + " " + std::string{x} + " out of range "
-               + std::to_string(def_.min) + "-" + std::to_string(def_.max);
+        return std::string{def_.name} + " " + std::string{x} + " out of range " +
+               std::to_string(def_.min) + "-" + std::to_string(def_.max);
       result = static_cast<unsigned>(n);
       return {};
     }
@@ -146,8 +143,8 @@ private:
       unsigned long n = 0;
       for (auto c : step_text) {
         if (!std::isdigit(static_cast<unsigned char>(c)))
-          return std::string{def_.name} + " step " + quoted(step_text)
-                 + " is not a number";
+          return std::string{def_.name} + " step " + quoted(step_text) +
+                 " is not a number";
         n = n * 10 + static_cast<unsigned>(c - '0');
         if (n > 1000000)
           break;
@@ -155,8 +152,8 @@ private:
       if (n == 0)
         return std::string{def_.name} + " step 0 must be at least 1";
       if (n > def_.max)
-        return std::string{def_.name} + " step " + std::string{step_text}
-               + " out of range 1-" + std::to_string(def_.max);
+        return std::string{def_.name} + " step " + std::string{step_text} +
+               " out of range 1-" + std::to_string(def_.max);
       step = static_cast<unsigned>(n);
     }
     if (range != "*") {
@@ -167,8 +164,8 @@ private:
         if (auto err = value(range.substr(dash + 1), high); !err.empty())
           return err;
         if (high < low)
-          return std::string{def_.name} + " range " + quoted(range)
-                 + " ends before it starts";
+          return std::string{def_.name} + " range " + quoted(range) +
+                 " ends before it starts";
       } else if (slash == std::string_view::npos) {
         high = low;
       }
@@ -202,14 +199,14 @@ std::optional<cron_expr> cron_expr::parse(std::string_view text, std::string* wh
       if (name == m.name)
         expanded = m.fields;
     if (expanded.empty())
-      return fail("unknown macro " + quoted(parts[0])
-                  + " (known: @yearly, @annually, @monthly, @weekly, @daily, "
-                    "@midnight, @hourly)");
+      return fail("unknown macro " + quoted(parts[0]) +
+                  " (known: @yearly, @annually, @monthly, @weekly, @daily, "
+                  "@midnight, @hourly)");
     parts = split_fields(expanded);
   }
   if (parts.size() != 5)
-    return fail("expected 5 fields (minute hour day-of-month month day-of-week), got "
-                + std::to_string(parts.size()));
+    return fail("expected 5 fields (minute hour day-of-month month day-of-week), got " +
+                std::to_string(parts.size()));
   cron_expr result;
   result.text_ = std::string{text};
   std::vector<bool> bits;
@@ -244,8 +241,7 @@ std::optional<cron_expr> cron_expr::parse(std::string_view text, std::string* wh
   return result;
 }
 
-bool cron_expr::matches_day(unsigned day_of_month,
-                            unsigned day_of_week) const noexcept {
+bool cron_expr::matches_day(unsigned day_of_month, unsigned day_of_week) const noexcept {
   bool dom = day_of_month >= 1 && day_of_month <= 31 && days_.test(day_of_month);
   bool dow = day_of_week < 7 && weekdays_.test(day_of_week);
   if (dom_restricted_ && dow_restricted_)
@@ -254,10 +250,10 @@ bool cron_expr::matches_day(unsigned day_of_month,
 }
 
 bool operator==(const cron_expr& x, const cron_expr& y) noexcept {
-  return x.minutes_ == y.minutes_ && x.hours_ == y.hours_ && x.days_ == y.days_
-         && x.months_ == y.months_ && x.weekdays_ == y.weekdays_
-         && x.dom_restricted_ == y.dom_restricted_
-         && x.dow_restricted_ == y.dow_restricted_ && x.wild_ == y.wild_;
+  return x.minutes_ == y.minutes_ && x.hours_ == y.hours_ && x.days_ == y.days_ &&
+         x.months_ == y.months_ && x.weekdays_ == y.weekdays_ &&
+         x.dom_restricted_ == y.dom_restricted_ &&
+         x.dow_restricted_ == y.dow_restricted_ && x.wild_ == y.wild_;
 }
 
 } // namespace warden

@@ -46,21 +46,22 @@ bool digits(std::string_view x, size_t pos, size_t n, int& value) {
 
 /// Parses exactly `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 bool parse_time(std::string_view x, schedule_time& result) {
-  if (x.size() != 24 || x[4] != '-' || x[7] != '-' || x[10] != 'T' || x[13] != ':'
-      || x[16] != ':' || x[19] != '.' || x[23] != 'Z')
+  if (x.size() != 24 || x[4] != '-' || x[7] != '-' || x[10] != 'T' || x[13] != ':' ||
+      x[16] != ':' || x[19] != '.' || x[23] != 'Z')
     return false;
   int y, mo, d, h, mi, s, ms;
-  if (!digits(x, 0, 4, y) || !digits(x, 5, 2, mo) || !digits(x, 8, 2, d)
-      || !digits(x, 11, 2, h) || !digits(x, 14, 2, mi) || !digits(x, 17, 2, s)
-      || !digits(x, 20, 3, ms))
+  if (!digits(x, 0, 4, y) || !digits(x, 5, 2, mo) || !digits(x, 8, 2, d) ||
+      !digits(x, 11, 2, h) || !digits(x, 14, 2, mi) || !digits(x, 17, 2, s) ||
+      !digits(x, 20, 3, ms))
     return false;
   date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
                            date::day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 59)
     return false;
-  auto tp = date::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi}
-            + std::chrono::seconds{s} + std::chrono::milliseconds{ms};
-  result = schedule_time{std::chrono::duration_cast<schedule_duration>(tp.time_since_epoch())};
+  auto tp = date::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} +
+            std::chrono::seconds{s} + std::chrono::milliseconds{ms};
+  result =
+      schedule_time{std::chrono::duration_cast<schedule_duration>(tp.time_since_epoch())};
   return true;
 }
 
@@ -185,8 +186,8 @@ last_fire_load parse_last_fires(std::string_view text, const std::string& origin
       continue;
     }
     if (auto i = first_line.find(key); i != first_line.end())
-      problem("duplicate key \"" + key + "\" (first at line " + std::to_string(i->second)
-              + "), the later one wins");
+      problem("duplicate key \"" + key + "\" (first at line " +
+              std::to_string(i->second) + "), the later one wins");
     else
       first_line.emplace(key, line_no);
     result.times[key] = when;

@@ -14,7 +14,8 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 schedule_time to_schedule_time(date::sys_seconds x) {
-  return schedule_time{std::chrono::duration_cast<schedule_duration>(x.time_since_epoch())};
+  return schedule_time{
+      std::chrono::duration_cast<schedule_duration>(x.time_since_epoch())};
 }
 
 /// How far before the local time of `after` a candidate may lie and still

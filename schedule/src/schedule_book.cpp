@@ -46,8 +46,8 @@ const char* to_string(tick_kind x) noexcept {
 }
 
 schedule_book::schedule_book(schedule_book_options options)
-  : options_(std::move(options)), random_state_(options_.seed) {
-}
+  : options_(std::move(options))
+  , random_state_(options_.seed) {}
 
 uint32_t schedule_book::find(const std::string& key) const {
   auto i = by_key_.find(key);
@@ -104,8 +104,8 @@ bool schedule_book::add(const std::string& key, const std::string& group,
   return true;
 }
 
-bool schedule_book::replace(const std::string& key, schedule_spec spec,
-                            schedule_time now, std::string* why) {
+bool schedule_book::replace(const std::string& key, schedule_spec spec, schedule_time now,
+                            std::string* why) {
   auto id = find(key);
   if (id == no_id) {
     if (why != nullptr)
@@ -272,7 +272,8 @@ void schedule_book::due(schedule_time now, std::vector<schedule_tick>& out) {
     fire(heap_.top_id(), now, out);
 }
 
-void schedule_book::fire(uint32_t id, schedule_time now, std::vector<schedule_tick>& out) {
+void schedule_book::fire(uint32_t id, schedule_time now,
+                         std::vector<schedule_tick>& out) {
   auto& e = entries_[id];
   auto& c = e.counters;
   auto kind = e.pending;

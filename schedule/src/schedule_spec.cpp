@@ -56,9 +56,9 @@ bool schedule_spec::validate(std::string* why) const {
 }
 
 bool operator==(const schedule_spec& x, const schedule_spec& y) noexcept {
-  return x.tick == y.tick && x.every == y.every && x.cron == y.cron && x.zone == y.zone
-         && x.at_start == y.at_start && x.catch_up == y.catch_up
-         && x.overlap == y.overlap && x.jitter == y.jitter;
+  return x.tick == y.tick && x.every == y.every && x.cron == y.cron && x.zone == y.zone &&
+         x.at_start == y.at_start && x.catch_up == y.catch_up && x.overlap == y.overlap &&
+         x.jitter == y.jitter;
 }
 
 } // namespace warden

@@ -3,7 +3,8 @@
 namespace warden {
 
 intensity_window::intensity_window(uint32_t intensity, duration period)
-  : intensity_(intensity), period_(period) {
+  : intensity_(intensity)
+  , period_(period) {
   // nop
 }
 

@@ -11,7 +11,8 @@ void path_registry::put(const diagnostics_ptr& diag) {
 
 void path_registry::erase(const diagnostics* diag) {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (auto i = entries_.find(diag->path()); i != entries_.end() && i->second.get() == diag)
+  if (auto i = entries_.find(diag->path());
+      i != entries_.end() && i->second.get() == diag)
     entries_.erase(i);
 }
 
@@ -36,9 +37,9 @@ std::vector<diagnostics_ptr> path_registry::subtree(std::string_view prefix) con
   std::vector<diagnostics_ptr> result;
   std::lock_guard<std::mutex> guard{mtx_};
   for (auto& [path, diag] : entries_)
-    if (path == prefix
-        || (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix
-            && path[prefix.size()] == '/'))
+    if (path == prefix ||
+        (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
+         path[prefix.size()] == '/'))
       result.push_back(diag);
   return result;
 }

@@ -28,7 +28,8 @@ int64_t wall_ms() {
 /// what restarts need of the spec, not the spec itself: a tree may have a
 /// million of these, and each byte here is a megabyte there.
 struct child {
-  child(std::string path, std::string type) : diag(std::move(path), std::move(type)) {
+  child(std::string path, std::string type)
+    : diag(std::move(path), std::move(type)) {
     // nop
   }
 
@@ -36,8 +37,8 @@ struct child {
   child_factory factory;
   nlohmann::json params;
   caf::actor instance;
-  std::unique_ptr<backoff_policy> own_backoff;  // null: the supervisor's
-  std::unique_ptr<std::vector<child*>> deps;    // null: none
+  std::unique_ptr<backoff_policy> own_backoff; // null: the supervisor's
+  std::unique_ptr<std::vector<child*>> deps;   // null: none
   backoff_state backoff;
   milliseconds shutdown{0};
   uint32_t index = 0;  // position in start order
@@ -95,13 +96,13 @@ class supervisor_actor : public caf::event_based_actor {
 public:
   supervisor_actor(caf::actor_config& cfg, supervisor_spec spec, supervisor_context ctx,
                    service_init init)
-    : caf::event_based_actor(cfg),
-      flags_(std::move(spec.flags)),
-      initial_(std::move(spec.children)),
-      ctx_(std::move(ctx)),
-      init_(std::move(init)),
-      window_(flags_.intensity, flags_.period),
-      rng_(static_cast<uint32_t>(id())) {
+    : caf::event_based_actor(cfg)
+    , flags_(std::move(spec.flags))
+    , initial_(std::move(spec.children))
+    , ctx_(std::move(ctx))
+    , init_(std::move(init))
+    , window_(flags_.intensity, flags_.period)
+    , rng_(static_cast<uint32_t>(id())) {
     // nop
   }
 
@@ -131,42 +132,44 @@ public:
       init_.diag->state(child_state::starting);
     resume_starts();
     return {
-      [this](ready_atom, uint64_t key, uint32_t run) { on_ready(key, run); },
-      [this](child_down_atom, uint64_t key, uint32_t run, const caf::error& reason) {
-        if (auto c = find_key(key); c != nullptr && c->run == run && c->instance)
-          on_child_exit(c, reason);
-      },
-      [this](restart_timer_atom, uint64_t key, uint32_t gen) { on_restart_timer(key, gen); },
-      [this](stop_timer_atom, uint64_t key, uint32_t gen) { on_stop_timer(key, gen); },
-      [this](start_child_atom, child_spec& spec) -> caf::result<caf::ok_atom> {
-        return start_child(std::move(spec));
-      },
-      [this](stop_child_atom, const std::string& name) -> caf::result<caf::ok_atom> {
-        return stop_child(name, false);
-      },
-      [this](delete_child_atom, const std::string& name) -> caf::result<caf::ok_atom> {
-        return stop_child(name, true);
-      },
-      [this](restart_child_atom, const std::string& name) -> caf::result<caf::ok_atom> {
-        return restart_child(name);
-      },
-      [this](which_children_atom) {
-        std::vector<diagnostics_snapshot> result;
-        result.reserve(children_.size());
-        auto now = clock().now();
-        for (auto& c : children_)
-          result.push_back(c->diag.snapshot(now));
-        return result;
-      },
-      [this](reload_atom, reload_plan& plan) -> caf::result<caf::ok_atom> {
-        return reload(std::move(plan));
-      },
-      [this](shutdown_atom) -> caf::result<std::vector<std::string>> {
-        auto rp = make_response_promise<std::vector<std::string>>();
-        shutdown_waiters_.push_back(rp);
-        begin_shutdown(caf::error{});
-        return rp;
-      },
+        [this](ready_atom, uint64_t key, uint32_t run) { on_ready(key, run); },
+        [this](child_down_atom, uint64_t key, uint32_t run, const caf::error& reason) {
+          if (auto c = find_key(key); c != nullptr && c->run == run && c->instance)
+            on_child_exit(c, reason);
+        },
+        [this](restart_timer_atom, uint64_t key, uint32_t gen) {
+          on_restart_timer(key, gen);
+        },
+        [this](stop_timer_atom, uint64_t key, uint32_t gen) { on_stop_timer(key, gen); },
+        [this](start_child_atom, child_spec& spec) -> caf::result<caf::ok_atom> {
+          return start_child(std::move(spec));
+        },
+        [this](stop_child_atom, const std::string& name) -> caf::result<caf::ok_atom> {
+          return stop_child(name, false);
+        },
+        [this](delete_child_atom, const std::string& name) -> caf::result<caf::ok_atom> {
+          return stop_child(name, true);
+        },
+        [this](restart_child_atom, const std::string& name) -> caf::result<caf::ok_atom> {
+          return restart_child(name);
+        },
+        [this](which_children_atom) {
+          std::vector<diagnostics_snapshot> result;
+          result.reserve(children_.size());
+          auto now = clock().now();
+          for (auto& c : children_)
+            result.push_back(c->diag.snapshot(now));
+          return result;
+        },
+        [this](reload_atom, reload_plan& plan) -> caf::result<caf::ok_atom> {
+          return reload(std::move(plan));
+        },
+        [this](shutdown_atom) -> caf::result<std::vector<std::string>> {
+          auto rp = make_response_promise<std::vector<std::string>>();
+          shutdown_waiters_.push_back(rp);
+          begin_shutdown(caf::error{});
+          return rp;
+        },
     };
   }
 
@@ -224,15 +227,16 @@ private:
   /// Takes what the slot keeps of `spec` (at creation and on reload).
   void configure(child* c, child_spec spec) {
     if (spec.supervisor) {
-      c->factory = [nested{std::move(spec.supervisor)}, ctx{ctx_}](caf::local_actor& parent,
-                                                                   service_init init) {
+      c->factory = [nested{std::move(spec.supervisor)},
+                    ctx{ctx_}](caf::local_actor& parent, service_init init) {
         return parent.spawn<supervisor_actor>(*nested, ctx, std::move(init));
       };
     } else {
       c->factory = std::move(spec.factory);
     }
     c->params = std::move(spec.params);
-    c->own_backoff = spec.backoff ? std::make_unique<backoff_policy>(*spec.backoff) : nullptr;
+    c->own_backoff =
+        spec.backoff ? std::make_unique<backoff_policy>(*spec.backoff) : nullptr;
     c->shutdown = spec.shutdown;
     c->restart = spec.restart;
     c->significant = spec.significant;
@@ -303,8 +307,8 @@ private:
       auto st = d->state();
       if (st == child_state::running)
         continue;
-      if (st == child_state::starting || st == child_state::backoff || d->pending_start
-          || d->restart_after_stop)
+      if (st == child_state::starting || st == child_state::backoff || d->pending_start ||
+          d->restart_after_stop)
         result = deps_status::waiting;
       else
         return deps_status::blocked;
@@ -350,8 +354,7 @@ private:
     // A strong handle to us lives in the child only: kept here, it would
     // keep this actor alive forever.
     service_init init{diagnostics_ptr{children_[c->index], &c->diag},
-                      caf::actor_cast<caf::actor>(this), c->params,
-                      c->key(), c->run};
+                      caf::actor_cast<caf::actor>(this), c->params, c->key(), c->run};
     caf::actor instance;
     caf::error failure;
     try {
@@ -387,10 +390,10 @@ private:
   /// exit. Not a monitor: a down message names only the actor.)
   void watch(const child* c, const caf::actor& instance) {
     instance->attach_functor(
-      [sup{address()}, key{c->key()}, run{c->run}](const caf::error& reason) {
-        if (auto handle = caf::actor_cast<caf::actor>(sup))
-          caf::anon_send(handle, child_down_atom::value, key, run, reason);
-      });
+        [sup{address()}, key{c->key()}, run{c->run}](const caf::error& reason) {
+          if (auto handle = caf::actor_cast<caf::actor>(sup))
+            caf::anon_send(handle, child_down_atom::value, key, run, reason);
+        });
   }
 
   void on_ready(uint64_t key, uint32_t run) {
@@ -411,8 +414,8 @@ private:
   }
 
   void maybe_report_ready() {
-    if (ready_reported_ || starting_count_ > 0
-        || (cursor_ < children_.size() && pending_count_ > 0))
+    if (ready_reported_ || starting_count_ > 0 ||
+        (cursor_ < children_.size() && pending_count_ > 0))
       return;
     ready_reported_ = true;
     if (parent())
@@ -460,11 +463,11 @@ private:
   /// Runs the restart decision for a child whose instance ended by itself.
   void on_crash(child* c, const caf::error& reason, time_point now, bool via_message) {
     auto kind = classify(reason);
-    auto decision = decide(c->restart, backoff_of(c), kind, window_, c->backoff, now,
-                           jitter_(rng_));
+    auto decision =
+        decide(c->restart, backoff_of(c), kind, window_, c->backoff, now, jitter_(rng_));
     if (std::holds_alternative<ignore>(decision)) {
       c->diag.state(kind == exit_kind::abnormal ? child_state::failed
-                                                 : child_state::stopped);
+                                                : child_state::stopped);
       if (kind != exit_kind::abnormal)
         emit(lifecycle_kind::stopped, c, reason);
       check_auto_shutdown(c);
@@ -529,7 +532,8 @@ private:
 
   void on_restart_timer(uint64_t key, uint32_t gen) {
     auto c = find_key(key);
-    if (c == nullptr || c->gen != gen || c->state() != child_state::backoff || shutting_down_)
+    if (c == nullptr || c->gen != gen || c->state() != child_state::backoff ||
+        shutting_down_)
       return;
     c->diag.next_restart(time_point{});
     c->diag.state(child_state::stopped);
@@ -538,8 +542,8 @@ private:
   }
 
   void give_up(child* c, const caf::error& reason) {
-    auto message = path() + " gave up: more than " + std::to_string(flags_.intensity)
-                   + " restarts in " + std::to_string(flags_.period.count()) + " ms";
+    auto message = path() + " gave up: more than " + std::to_string(flags_.intensity) +
+                   " restarts in " + std::to_string(flags_.period.count()) + " ms";
     auto cause = c->diag.path() + ": " + describe(reason);
     auto final_reason = caf::error{static_cast<uint8_t>(error::intensity_exceeded),
                                    error_category, caf::make_message(message, cause)};
@@ -560,8 +564,9 @@ private:
   // -- stopping ---------------------------------------------------------------
 
   void queue_stop(child* c) {
-    auto pos = std::lower_bound(stop_queue_.begin(), stop_queue_.end(), c,
-                                [](const child* x, const child* y) { return x->index < y->index; });
+    auto pos = std::lower_bound(
+        stop_queue_.begin(), stop_queue_.end(), c,
+        [](const child* x, const child* y) { return x->index < y->index; });
     if (pos == stop_queue_.end() || *pos != c)
       stop_queue_.insert(pos, c);
   }
@@ -631,9 +636,10 @@ private:
       return;
     stragglers_.push_back(c->diag.path());
     if (log_enabled(spdlog::level::warn))
-      logger().warn("supervisor={} child={} event=killed reason=\"shutdown deadline of {} ms "
-                    "passed\"",
-                    path(), c->diag.path(), c->shutdown.count());
+      logger().warn(
+          "supervisor={} child={} event=killed reason=\"shutdown deadline of {} ms "
+          "passed\"",
+          path(), c->diag.path(), c->shutdown.count());
     send_exit(c->instance, caf::exit_reason::kill);
   }
 
@@ -762,8 +768,8 @@ private:
     flags_ = plan.spec.flags;
     window_.reconfigure(flags_.intensity, flags_.period);
     auto must_restart = [&](const std::string& child_path) {
-      return std::find(plan.restart.begin(), plan.restart.end(), child_path)
-             != plan.restart.end();
+      return std::find(plan.restart.begin(), plan.restart.end(), child_path) !=
+             plan.restart.end();
     };
     // Removed children go first (right to left, by the stop queue). Names
     // are indexed once: a reload of a large tree stays O(n).
@@ -782,7 +788,8 @@ private:
     for (auto c : removed)
       for (auto& s : children_)
         if (s.get() != c && depends_on(s.get(), c))
-          s->deps->erase(std::remove(s->deps->begin(), s->deps->end(), c), s->deps->end());
+          s->deps->erase(std::remove(s->deps->begin(), s->deps->end(), c),
+                         s->deps->end());
     for (auto c : removed) {
       by_name.erase(c->name());
       request_stop(c, true, false);
@@ -814,7 +821,7 @@ private:
         if (c->instance)
           request(c->instance, caf::infinite, reload_atom::value,
                   reload_plan{*nested, plan.restart})
-            .then([](caf::ok_atom) {}, [](caf::error&) {});
+              .then([](caf::ok_atom) {}, [](caf::error&) {});
         continue;
       }
       if (params_changed && c->instance)
@@ -829,15 +836,15 @@ private:
     auto run = c->run;
     auto key = c->key();
     request(c->instance, std::chrono::seconds{5}, params_atom::value, params.dump())
-      .then(
-        [this, key, run](bool accepted) {
-          if (auto c = find_key(key); c != nullptr && c->run == run && !accepted)
-            restart_child(std::string{c->name()});
-        },
-        [this, key, run](caf::error&) {
-          if (auto c = find_key(key); c != nullptr && c->run == run)
-            restart_child(std::string{c->name()});
-        });
+        .then(
+            [this, key, run](bool accepted) {
+              if (auto c = find_key(key); c != nullptr && c->run == run && !accepted)
+                restart_child(std::string{c->name()});
+            },
+            [this, key, run](caf::error&) {
+              if (auto c = find_key(key); c != nullptr && c->run == run)
+                restart_child(std::string{c->name()});
+            });
   }
 
   // -- reporting --------------------------------------------------------------
@@ -892,10 +899,9 @@ private:
     ev.time_ms = wall_ms();
     if (log) {
       if (kind == lifecycle_kind::backoff)
-        logger().log(lvl,
-                     "supervisor={} child={} event={} reason=\"{}\" restarts={} delay_ms={}",
-                     ev.supervisor, ev.child, to_string(kind), ev.reason, ev.restarts,
-                     delay_ms);
+        logger().log(
+            lvl, "supervisor={} child={} event={} reason=\"{}\" restarts={} delay_ms={}",
+            ev.supervisor, ev.child, to_string(kind), ev.reason, ev.restarts, delay_ms);
       else
         logger().log(lvl, "supervisor={} child={} event={} reason=\"{}\" restarts={}",
                      ev.supervisor, ev.child, to_string(kind), ev.reason, ev.restarts);
@@ -943,7 +949,8 @@ std::shared_ptr<spdlog::logger> default_logger() {
 } // namespace
 
 caf::expected<caf::actor> spawn_supervisor(caf::actor_system& sys, std::string name,
-                                           supervisor_spec spec, supervisor_context& ctx) {
+                                           supervisor_spec spec,
+                                           supervisor_context& ctx) {
   if (auto errors = validate(spec, name); !errors.empty())
     return make_error(error::invalid_spec, to_string(errors));
   if (!ctx.registry)

@@ -13,9 +13,9 @@ void check_backoff(const backoff_policy& b, const std::string& where,
   if (b.min.count() < 0 || b.max.count() < 0)
     out.push_back({where, "backoff delays must not be negative"});
   if (b.max.count() > 0 && b.min > b.max)
-    out.push_back({where, "backoff min (" + std::to_string(b.min.count())
-                            + " ms) exceeds max (" + std::to_string(b.max.count())
-                            + " ms)"});
+    out.push_back({where, "backoff min (" + std::to_string(b.min.count()) +
+                              " ms) exceeds max (" + std::to_string(b.max.count()) +
+                              " ms)"});
   if (b.jitter < 0.0 || b.jitter > 1.0)
     out.push_back({where, "backoff jitter must be a fraction between 0 and 1"});
   if (b.reset_after.count() < 0)
@@ -43,7 +43,8 @@ void check_child(const child_spec& c, const supervisor_flags& flags,
   if (c.significant && c.restart == restart_type::permanent)
     out.push_back({path, "a permanent child cannot be significant"});
   if (c.significant && flags.shutdown == auto_shutdown::never)
-    out.push_back({path, "significant child under a supervisor with auto_shutdown never"});
+    out.push_back(
+        {path, "significant child under a supervisor with auto_shutdown never"});
   if (c.backoff)
     check_backoff(*c.backoff, path, out);
   if (std::find(c.depends_on.begin(), c.depends_on.end(), c.name) != c.depends_on.end())
@@ -122,8 +123,8 @@ std::vector<spec_error> validate_child(const child_spec& child,
   auto where = child_path(parent_path, child.name);
   check_child(child, flags, where, out);
   auto known = [&](const std::string& name) {
-    return std::find(sibling_names.begin(), sibling_names.end(), name)
-           != sibling_names.end();
+    return std::find(sibling_names.begin(), sibling_names.end(), name) !=
+           sibling_names.end();
   };
   if (known(child.name))
     out.push_back({where, "duplicate child name '" + child.name + "'"});

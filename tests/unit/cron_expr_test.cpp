@@ -139,12 +139,13 @@ TEST(cron_expr, invalid_expressions_name_the_field_and_the_problem) {
   EXPECT_EQ(error_of("0 0 32 * *"),
             R"(cron "0 0 32 * *": day-of-month 32 out of range 1-31)");
   EXPECT_EQ(error_of("0 0 * 13 *"), R"(cron "0 0 * 13 *": month 13 out of range 1-12)");
-  EXPECT_EQ(error_of("0 0 * * 8"),
-            R"(cron "0 0 * * 8": day-of-week 8 out of range 0-7)");
-  EXPECT_EQ(error_of("0 0 * *"),
-            R"(cron "0 0 * *": expected 5 fields (minute hour day-of-month month day-of-week), got 4)");
-  EXPECT_EQ(error_of("0 0 * * * *"),
-            R"(cron "0 0 * * * *": expected 5 fields (minute hour day-of-month month day-of-week), got 6)");
+  EXPECT_EQ(error_of("0 0 * * 8"), R"(cron "0 0 * * 8": day-of-week 8 out of range 0-7)");
+  EXPECT_EQ(
+      error_of("0 0 * *"),
+      R"(cron "0 0 * *": expected 5 fields (minute hour day-of-month month day-of-week), got 4)");
+  EXPECT_EQ(
+      error_of("0 0 * * * *"),
+      R"(cron "0 0 * * * *": expected 5 fields (minute hour day-of-month month day-of-week), got 6)");
   EXPECT_EQ(error_of(""), R"(cron "": empty expression)");
   EXPECT_EQ(error_of("   "), R"(cron "   ": empty expression)");
   EXPECT_EQ(error_of("x * * * *"), R"(cron "x * * * *": minute "x" is not a number)");
@@ -153,23 +154,29 @@ TEST(cron_expr, invalid_expressions_name_the_field_and_the_problem) {
   EXPECT_EQ(error_of("0 0 * * jan"),
             R"(cron "0 0 * * jan": day-of-week "jan" is not a number or a name)");
   EXPECT_EQ(error_of("0 mon * * *"), R"(cron "0 mon * * *": hour "mon" is not a number)");
-  EXPECT_EQ(error_of("*/0 * * * *"), R"(cron "*/0 * * * *": minute step 0 must be at least 1)");
+  EXPECT_EQ(error_of("*/0 * * * *"),
+            R"(cron "*/0 * * * *": minute step 0 must be at least 1)");
   EXPECT_EQ(error_of("*/x * * * *"),
             R"(cron "*/x * * * *": minute step "x" is not a number)");
-  EXPECT_EQ(error_of("*/ * * * *"), R"(cron "*/ * * * *": minute "*/" is missing its step)");
+  EXPECT_EQ(error_of("*/ * * * *"),
+            R"(cron "*/ * * * *": minute "*/" is missing its step)");
   EXPECT_EQ(error_of("0 */99 * * *"),
             R"(cron "0 */99 * * *": hour step 99 out of range 1-23)");
   EXPECT_EQ(error_of("0 20-5 * * *"),
             R"(cron "0 20-5 * * *": hour range "20-5" ends before it starts)");
   EXPECT_EQ(error_of("1,,2 * * * *"),
             R"(cron "1,,2 * * * *": minute list "1,,2" has an empty item)");
-  EXPECT_EQ(error_of("1- * * * *"), R"(cron "1- * * * *": minute "1-" is missing a value)");
-  EXPECT_EQ(error_of("-1 * * * *"), R"(cron "-1 * * * *": minute "-1" is missing a value)");
-  EXPECT_EQ(error_of("@reboot"),
-            R"(cron "@reboot": unknown macro "@reboot" (known: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly))");
+  EXPECT_EQ(error_of("1- * * * *"),
+            R"(cron "1- * * * *": minute "1-" is missing a value)");
+  EXPECT_EQ(error_of("-1 * * * *"),
+            R"(cron "-1 * * * *": minute "-1" is missing a value)");
+  EXPECT_EQ(
+      error_of("@reboot"),
+      R"(cron "@reboot": unknown macro "@reboot" (known: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly))");
   EXPECT_EQ(error_of("@daily 5"), R"(cron "@daily 5": macro "@daily" takes no fields)");
-  EXPECT_EQ(error_of("99999999999999999999 * * * *"),
-            R"(cron "99999999999999999999 * * * *": minute 99999999999999999999 out of range 0-59)");
+  EXPECT_EQ(
+      error_of("99999999999999999999 * * * *"),
+      R"(cron "99999999999999999999 * * * *": minute 99999999999999999999 out of range 0-59)");
 }
 
 TEST(cron_expr, parse_without_a_message_buffer) {

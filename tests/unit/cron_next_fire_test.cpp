@@ -15,8 +15,8 @@ using namespace std::chrono;
 namespace {
 
 schedule_time utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0) {
-  auto t = date::sys_days{date::year{y} / date::month{mo} / date::day{d}} + hours{h}
-           + minutes{mi} + seconds{s};
+  auto t = date::sys_days{date::year{y} / date::month{mo} / date::day{d}} + hours{h} +
+           minutes{mi} + seconds{s};
   return schedule_time{duration_cast<schedule_duration>(t.time_since_epoch())};
 }
 
@@ -65,11 +65,10 @@ std::optional<schedule_time> brute_force(const cron_expr& e, schedule_time after
     auto day = floor<date::days>(t);
     date::year_month_day ymd{day};
     date::hh_mm_ss<minutes> tod{t - day};
-    if (e.has_minute(static_cast<unsigned>(tod.minutes().count()))
-        && e.has_hour(static_cast<unsigned>(tod.hours().count()))
-        && e.has_month(static_cast<unsigned>(ymd.month()))
-        && e.matches_day(static_cast<unsigned>(ymd.day()),
-                         date::weekday{day}.c_encoding()))
+    if (e.has_minute(static_cast<unsigned>(tod.minutes().count())) &&
+        e.has_hour(static_cast<unsigned>(tod.hours().count())) &&
+        e.has_month(static_cast<unsigned>(ymd.month())) &&
+        e.matches_day(static_cast<unsigned>(ymd.day()), date::weekday{day}.c_encoding()))
       return t;
   }
   return std::nullopt;
@@ -127,8 +126,10 @@ TEST(cron_next_fire, names_lists_ranges_and_macros) {
             (std::vector<std::string>{"2026-07-01T04:30:00Z", "2027-01-01T04:30:00Z"}));
   EXPECT_EQ(show(next_fire(cron("@weekly"), utc(2026, 11, 18, 12), z)),
             "2026-11-22T00:00:00Z");
-  EXPECT_EQ(show(next_fire(cron("@yearly"), utc(2026, 11, 18), z)), "2027-01-01T00:00:00Z");
-  EXPECT_EQ(show(next_fire(cron("@monthly"), utc(2026, 11, 18), z)), "2026-12-01T00:00:00Z");
+  EXPECT_EQ(show(next_fire(cron("@yearly"), utc(2026, 11, 18), z)),
+            "2027-01-01T00:00:00Z");
+  EXPECT_EQ(show(next_fire(cron("@monthly"), utc(2026, 11, 18), z)),
+            "2026-12-01T00:00:00Z");
   EXPECT_EQ(show(next_fire(cron("@daily"), utc(2026, 11, 18, 0, 0, 1), z)),
             "2026-11-19T00:00:00Z");
   EXPECT_EQ(show(next_fire(cron("@hourly"), utc(2026, 11, 18, 5, 0), z)),
@@ -149,14 +150,15 @@ TEST(cron_next_fire, day_of_month_or_day_of_week) {
 }
 
 TEST(cron_next_fire, agrees_with_brute_force_in_utc) {
-  const char* exprs[] = {"*/7 * * * *",  "0 */5 * * *",     "15 3 * * 1",
-                         "0 0 1,15 * *", "0 0 13 * 5",      "5/20 2-4 * feb-apr *",
-                         "59 23 31 * *", "0 12 * * 0,6",    "*/30 9-17 * * mon-fri",
-                         "0 0 */10 */2 *",  "1 1 1 1 1"};
+  const char* exprs[] = {"*/7 * * * *",    "0 */5 * * *",  "15 3 * * 1",
+                         "0 0 1,15 * *",   "0 0 13 * 5",   "5/20 2-4 * feb-apr *",
+                         "59 23 31 * *",   "0 12 * * 0,6", "*/30 9-17 * * mon-fri",
+                         "0 0 */10 */2 *", "1 1 1 1 1"};
   auto z = utc_zone();
   for (auto text : exprs) {
     auto e = cron(text);
-    for (auto start : {utc(2026, 1, 1), utc(2026, 2, 27, 23, 59, 59), utc(2027, 12, 31, 23, 0)}) {
+    for (auto start :
+         {utc(2026, 1, 1), utc(2026, 2, 27, 23, 59, 59), utc(2027, 12, 31, 23, 0)}) {
       auto t = start;
       for (int i = 0; i < 20; ++i) {
         auto expected = brute_force(e, t, minutes{60 * 24 * 366 * 2});
@@ -175,9 +177,9 @@ TEST(cron_next_fire, agrees_with_brute_force_in_utc) {
 // UTC). A daily job at 02:30 fires exactly once on both days.
 TEST(cron_next_fire, oslo_spring_forward_fixed_time_fires_once_after_the_gap) {
   EXPECT_EQ(sequence("30 2 * * *", utc(2026, 3, 27, 12), oslo(), 3),
-            (std::vector<std::string>{"2026-03-28T01:30:00Z",   // 02:30 CET
-                                      "2026-03-29T01:00:00Z",   // 02:30 missing: 03:00 CEST
-                                      "2026-03-30T00:30:00Z"}));// 02:30 CEST
+            (std::vector<std::string>{"2026-03-28T01:30:00Z", // 02:30 CET
+                                      "2026-03-29T01:00:00Z", // 02:30 missing: 03:00 CEST
+                                      "2026-03-30T00:30:00Z"})); // 02:30 CEST
   // Two fixed times in the gap still fire once.
   EXPECT_EQ(sequence("0,30 2 * * *", utc(2026, 3, 29, 0), oslo(), 2),
             (std::vector<std::string>{"2026-03-29T01:00:00Z", "2026-03-30T00:00:00Z"}));
@@ -191,8 +193,8 @@ TEST(cron_next_fire, oslo_spring_forward_fixed_time_fires_once_after_the_gap) {
 TEST(cron_next_fire, oslo_spring_forward_wild_follows_the_clock) {
   // `30 * * * *` is wild (hour `*`): 02:30 does not exist that night.
   EXPECT_EQ(sequence("30 * * * *", utc(2026, 3, 29, 0, 15), oslo(), 2),
-            (std::vector<std::string>{"2026-03-29T00:30:00Z",   // 01:30 CET
-                                      "2026-03-29T01:30:00Z"}));// 03:30 CEST
+            (std::vector<std::string>{"2026-03-29T00:30:00Z",    // 01:30 CET
+                                      "2026-03-29T01:30:00Z"})); // 03:30 CEST
   EXPECT_EQ(sequence("*/30 * * * *", utc(2026, 3, 29, 0, 15), oslo(), 3),
             (std::vector<std::string>{"2026-03-29T00:30:00Z", "2026-03-29T01:00:00Z",
                                       "2026-03-29T01:30:00Z"}));
@@ -200,9 +202,9 @@ TEST(cron_next_fire, oslo_spring_forward_wild_follows_the_clock) {
 
 TEST(cron_next_fire, oslo_fall_back_fixed_time_fires_at_the_first_occurrence_only) {
   EXPECT_EQ(sequence("30 2 * * *", utc(2026, 10, 23, 12), oslo(), 3),
-            (std::vector<std::string>{"2026-10-24T00:30:00Z",   // 02:30 CEST
-                                      "2026-10-25T00:30:00Z",   // 02:30 CEST, first
-                                      "2026-10-26T01:30:00Z"}));// 02:30 CET
+            (std::vector<std::string>{"2026-10-24T00:30:00Z",    // 02:30 CEST
+                                      "2026-10-25T00:30:00Z",    // 02:30 CEST, first
+                                      "2026-10-26T01:30:00Z"})); // 02:30 CET
   // Asked during the repeated hour (02:10 CET): not again that day.
   EXPECT_EQ(show(next_fire(cron("30 2 * * *"), utc(2026, 10, 25, 1, 10), oslo())),
             "2026-10-26T01:30:00Z");
@@ -210,10 +212,10 @@ TEST(cron_next_fire, oslo_fall_back_fixed_time_fires_at_the_first_occurrence_onl
 
 TEST(cron_next_fire, oslo_fall_back_wild_fires_on_both_occurrences) {
   EXPECT_EQ(sequence("*/30 * * * *", utc(2026, 10, 25, 0), oslo(), 4),
-            (std::vector<std::string>{"2026-10-25T00:30:00Z",   // 02:30 CEST
-                                      "2026-10-25T01:00:00Z",   // 02:00 CET
-                                      "2026-10-25T01:30:00Z",   // 02:30 CET
-                                      "2026-10-25T02:00:00Z"}));// 03:00 CET
+            (std::vector<std::string>{"2026-10-25T00:30:00Z",    // 02:30 CEST
+                                      "2026-10-25T01:00:00Z",    // 02:00 CET
+                                      "2026-10-25T01:30:00Z",    // 02:30 CET
+                                      "2026-10-25T02:00:00Z"})); // 03:00 CET
   // From the first 02:20 the next 02:15 (the repeated one) comes first.
   EXPECT_EQ(show(next_fire(cron("15 * * * *"), utc(2026, 10, 25, 0, 20), oslo())),
             "2026-10-25T01:15:00Z");

@@ -35,15 +35,18 @@ TEST(wants_restart, follows_otp_restart_types) {
                  row{restart_type::transient, false, false, true},
                  row{restart_type::temporary, false, false, false}}) {
     EXPECT_EQ(wants_restart(r.type, exit_kind::normal), r.normal) << to_string(r.type);
-    EXPECT_EQ(wants_restart(r.type, exit_kind::shutdown), r.shutdown) << to_string(r.type);
-    EXPECT_EQ(wants_restart(r.type, exit_kind::abnormal), r.abnormal) << to_string(r.type);
+    EXPECT_EQ(wants_restart(r.type, exit_kind::shutdown), r.shutdown)
+        << to_string(r.type);
+    EXPECT_EQ(wants_restart(r.type, exit_kind::abnormal), r.abnormal)
+        << to_string(r.type);
   }
 }
 
 TEST(decide, ignores_without_touching_the_window) {
   intensity_window window{0, 5s};
   backoff_state state;
-  auto d = decide(restart_type::temporary, {}, exit_kind::abnormal, window, state, at(0ms), 0.5);
+  auto d = decide(restart_type::temporary, {}, exit_kind::abnormal, window, state,
+                  at(0ms), 0.5);
   EXPECT_TRUE(std::holds_alternative<ignore>(d));
   EXPECT_EQ(window.used(at(0ms)), 0u);
   d = decide(restart_type::transient, {}, exit_kind::normal, window, state, at(0ms), 0.5);
@@ -54,7 +57,8 @@ TEST(decide, restarts_now_then_escalates_past_the_intensity) {
   intensity_window window{2, 10s};
   backoff_state state;
   auto next = [&](std::chrono::milliseconds t) {
-    return decide(restart_type::permanent, {}, exit_kind::abnormal, window, state, at(t), 0.5);
+    return decide(restart_type::permanent, {}, exit_kind::abnormal, window, state, at(t),
+                  0.5);
   };
   EXPECT_TRUE(std::holds_alternative<restart_now>(next(0ms)));
   EXPECT_TRUE(std::holds_alternative<restart_now>(next(1000ms)));
@@ -65,8 +69,8 @@ TEST(decide, uses_backoff_when_configured) {
   intensity_window window{10, 10s};
   backoff_state state;
   backoff_policy policy{100ms, 1s, 0.0, 10s};
-  auto d = decide(restart_type::permanent, policy, exit_kind::abnormal, window, state, at(0ms),
-                  0.0);
+  auto d = decide(restart_type::permanent, policy, exit_kind::abnormal, window, state,
+                  at(0ms), 0.0);
   ASSERT_TRUE(std::holds_alternative<restart_after>(d));
   EXPECT_EQ(std::get<restart_after>(d).delay, 100ms);
 }
@@ -76,9 +80,9 @@ TEST(intensity_window, counts_restarts_inside_the_period_only) {
   EXPECT_FALSE(w.add(at(0s)));
   EXPECT_FALSE(w.add(at(1s)));
   EXPECT_FALSE(w.add(at(2s)));
-  EXPECT_TRUE(w.add(at(3s)));  // the 4th within 10 s
+  EXPECT_TRUE(w.add(at(3s))); // the 4th within 10 s
   EXPECT_EQ(w.used(at(3s)), 4u);
-  EXPECT_EQ(w.used(at(10s)), 3u); // the one at 0 s expired
+  EXPECT_EQ(w.used(at(10s)), 3u);     // the one at 0 s expired
   EXPECT_FALSE(w.add(at(12s) + 1ms)); // 0,1,2 expired: 3 s and 12 s count
   EXPECT_EQ(w.used(at(12s) + 1ms), 2u);
 }
@@ -109,7 +113,8 @@ TEST(backoff, doubles_up_to_max_and_resets_after_a_healthy_period) {
   std::vector<int64_t> delays;
   for (int i = 0; i < 6; ++i) {
     s.last_start = at(std::chrono::milliseconds{i * 10});
-    delays.push_back(next_backoff(p, s, at(std::chrono::milliseconds{i * 10 + 5}), 0.5).count());
+    delays.push_back(
+        next_backoff(p, s, at(std::chrono::milliseconds{i * 10 + 5}), 0.5).count());
   }
   EXPECT_EQ(delays, (std::vector<int64_t>{100, 200, 400, 800, 1000, 1000}));
   s.last_start = at(0ms);

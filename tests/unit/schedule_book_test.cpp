@@ -21,9 +21,10 @@ using namespace std::chrono_literals;
 namespace {
 
 schedule_time utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0) {
-  auto t = date::sys_days{date::year{y} / date::month{mo} / date::day{d}}
-           + std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{s};
-  return schedule_time{std::chrono::duration_cast<schedule_duration>(t.time_since_epoch())};
+  auto t = date::sys_days{date::year{y} / date::month{mo} / date::day{d}} +
+           std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{s};
+  return schedule_time{
+      std::chrono::duration_cast<schedule_duration>(t.time_since_epoch())};
 }
 
 const schedule_time t0 = utc(2026, 5, 1, 12);
@@ -280,9 +281,9 @@ TEST(schedule_book, at_start_covers_a_catch_up) {
 }
 
 TEST(schedule_book, catch_up_across_a_warden_restart) {
-  auto path = (std::filesystem::temp_directory_path()
-               / ("warden_schedule_book_" + std::to_string(::getpid()) + ".state"))
-                .string();
+  auto path = (std::filesystem::temp_directory_path() /
+               ("warden_schedule_book_" + std::to_string(::getpid()) + ".state"))
+                  .string();
   {
     schedule_book b;
     auto s = cron("*/5 * * * *");
@@ -332,8 +333,9 @@ TEST(schedule_book, cron_in_a_named_zone_across_daylight_saving) {
     b.handled("a");
     fires.push_back(ticks[0].due);
   }
-  EXPECT_EQ(fires, (std::vector<schedule_time>{utc(2026, 3, 29, 1), utc(2026, 3, 30, 0, 30),
-                                               utc(2026, 3, 31, 0, 30)}));
+  EXPECT_EQ(fires,
+            (std::vector<schedule_time>{utc(2026, 3, 29, 1), utc(2026, 3, 30, 0, 30),
+                                        utc(2026, 3, 31, 0, 30)}));
 }
 
 TEST(schedule_book, jitter_comes_from_the_callers_source) {

@@ -69,8 +69,9 @@ TEST(validate, reports_every_problem_with_its_place) {
   g.significant = true;
   spec.children.push_back(g);
   auto h = child("h");
-  h.backoff = backoff_policy{std::chrono::milliseconds{500}, std::chrono::milliseconds{100},
-                             0.0, std::chrono::milliseconds{0}};
+  h.backoff =
+      backoff_policy{std::chrono::milliseconds{500}, std::chrono::milliseconds{100}, 0.0,
+                     std::chrono::milliseconds{0}};
   spec.children.push_back(h);
   auto i = child("i");
   i.shutdown = std::chrono::milliseconds{-1};
@@ -78,17 +79,17 @@ TEST(validate, reports_every_problem_with_its_place) {
   spec.children.push_back(nested("inner", std::move(inner)));
   auto got = messages(validate(spec, "root"));
   std::vector<std::string> want = {
-    "root: period must be positive",
-    "root/a: duplicate child name 'a'",
-    "root/b/c: child name must not contain '/'",
-    "root/e: child depends on itself",
-    "root/f: child has no factory",
-    "root/g: a permanent child cannot be significant",
-    "root/g: significant child under a supervisor with auto_shutdown never",
-    "root/h: backoff min (500 ms) exceeds max (100 ms)",
-    "root/i: shutdown deadline must not be negative",
-    "root/inner/?: child name must not be empty",
-    "root/d: depends_on names 'ghost', which is not a sibling",
+      "root: period must be positive",
+      "root/a: duplicate child name 'a'",
+      "root/b/c: child name must not contain '/'",
+      "root/e: child depends on itself",
+      "root/f: child has no factory",
+      "root/g: a permanent child cannot be significant",
+      "root/g: significant child under a supervisor with auto_shutdown never",
+      "root/h: backoff min (500 ms) exceeds max (100 ms)",
+      "root/i: shutdown deadline must not be negative",
+      "root/inner/?: child name must not be empty",
+      "root/d: depends_on names 'ghost', which is not a sibling",
   };
   EXPECT_EQ(got, want);
 }
@@ -118,8 +119,9 @@ TEST(start_order, puts_dependencies_first_and_keeps_order_otherwise) {
 
 TEST(validate_child, checks_a_dynamic_child_against_its_siblings) {
   auto got = messages(validate_child(child("a", {"zz"}), {"a", "b"}, {}, "root"));
-  EXPECT_EQ(got, (std::vector<std::string>{"root/a: duplicate child name 'a'",
-                                           "root/a: depends_on names 'zz', which is not a sibling"}));
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "root/a: duplicate child name 'a'",
+                     "root/a: depends_on names 'zz', which is not a sibling"}));
 }
 
 // Every enumerator has a name and the name parses back.
@@ -144,7 +146,8 @@ TEST(names, stay_in_sync_with_the_enums) {
     ASSERT_TRUE(from_string(to_string(s), back));
     EXPECT_EQ(back, s);
   }
-  for (auto r : {restart_type::permanent, restart_type::transient, restart_type::temporary}) {
+  for (auto r :
+       {restart_type::permanent, restart_type::transient, restart_type::temporary}) {
     restart_type back = restart_type::permanent;
     ASSERT_TRUE(from_string(to_string(r), back));
     EXPECT_EQ(back, r);
@@ -156,7 +159,8 @@ TEST(names, stay_in_sync_with_the_enums) {
 TEST(errors, describe_keeps_the_cause_chain) {
   auto inner = make_error(error::service_failed, "disk full");
   auto outer = make_error(error::intensity_exceeded, "root gave up", inner);
-  EXPECT_EQ(describe(outer), "intensity_exceeded: root gave up; cause: service_failed: disk full");
+  EXPECT_EQ(describe(outer),
+            "intensity_exceeded: root gave up; cause: service_failed: disk full");
   EXPECT_EQ(describe(caf::error{}), "normal");
   EXPECT_EQ(describe(caf::exit_reason::kill), "kill");
   EXPECT_EQ(describe(caf::sec::request_timeout), "request_timeout");

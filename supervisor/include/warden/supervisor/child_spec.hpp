@@ -69,7 +69,8 @@ struct backoff_policy {
 /// Starts one instance of a child: spawns it from `parent` (the supervisor)
 /// and returns the handle. Build one with `make_factory<T>(...)` or
 /// `make_function_factory(fn)`.
-using child_factory = std::function<caf::actor(caf::local_actor& parent, service_init init)>;
+using child_factory =
+    std::function<caf::actor(caf::local_actor& parent, service_init init)>;
 
 struct supervisor_spec;
 

@@ -36,9 +36,8 @@ public:
 
   /// Registers a type without type-specific keys.
   void add(std::string name, child_factory factory) {
-    add(std::move(name), service_type{[factory{std::move(factory)}](const nlohmann::json&) {
-                                        return factory;
-                                      },
+    add(std::move(name), service_type{[factory{std::move(factory)}](
+                                          const nlohmann::json&) { return factory; },
                                       {}});
   }
 

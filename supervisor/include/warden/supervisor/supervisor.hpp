@@ -55,8 +55,9 @@ struct supervisor_context {
 /// | `restart_child_atom, name`              | `ok_atom` (also starts a stopped child) |
 /// | `delete_child_atom, name`               | `ok_atom` once stopped and removed      |
 /// | `which_children_atom`                   | `std::vector<diagnostics_snapshot>`     |
-/// | `shutdown_atom`                         | `std::vector<std::string>` stragglers, then it quits |
-/// | `reload_atom, reload_plan`              | `ok_atom` once applied (stops and params replies may follow) |
+/// | `shutdown_atom`                         | `std::vector<std::string>` stragglers,
+/// then it quits | | `reload_atom, reload_plan`              | `ok_atom` once applied
+/// (stops and params replies may follow) |
 ///
 /// Sending it an exit message (e.g. `exit_reason::user_shutdown`) stops the
 /// children right to left within their deadlines and then exits with that
