@@ -31,12 +31,16 @@ service::service(caf::actor_config& cfg, service_init init)
     if (msg.reason)
       quit(std::move(msg.reason));
   });
-  // warden's own messages (new params) reach the service through the
+  // warden's own messages (ticks, new params) reach the service through the
   // default handler, i.e. after its own handlers: composing behaviors would
   // allocate per instance, and a tree may have a million instances.
   set_default_handler([](caf::scheduled_actor* ptr, caf::message_view& xs) {
     auto self = static_cast<service*>(ptr);
     auto& content = xs.content();
+    if (content.match_elements<tick>()) {
+      self->on_tick(content.get_as<tick>(0));
+      return caf::result<caf::message>{caf::make_message(true)};
+    }
     if (content.match_elements<params_atom, std::string>())
       return caf::result<caf::message>{
         caf::make_message(self->take_params(content.get_as<std::string>(1)))};
@@ -64,6 +68,10 @@ void service::on_start() {
 }
 
 void service::on_stop() {
+  // nop
+}
+
+void service::on_tick(const tick&) {
   // nop
 }
 

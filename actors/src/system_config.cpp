@@ -5,6 +5,7 @@
 #include "warden/actors/diagnostics.hpp"
 #include "warden/actors/error.hpp"
 #include "warden/actors/lifecycle.hpp"
+#include "warden/actors/tick.hpp"
 
 namespace warden {
 
@@ -25,6 +26,7 @@ system_config::system_config(const runtime_options& opts)
   add_message_type<std::vector<diagnostics_snapshot>>(
     "std::vector<warden::diagnostics_snapshot>");
   add_message_type<lifecycle_event>("warden::lifecycle_event");
+  add_message_type<tick>("warden::tick");
 }
 
 } // namespace warden

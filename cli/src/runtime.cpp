@@ -1,6 +1,7 @@
 #include "runtime.hpp"
 
 #include <csignal>
+#include <filesystem>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <thread>
@@ -9,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "logging.hpp"
+#include "ticker.hpp"
 #include "warden/actors/atoms.hpp"
 #include "warden/actors/error.hpp"
 #include "warden/actors/system_config.hpp"
@@ -51,6 +53,7 @@ struct reloader_state {
   std::string path;
   load_options opts;
   caf::actor root;
+  caf::actor ticker;
   std::optional<file_stamp> applied;
   std::optional<file_stamp> pending;
   std::shared_ptr<spdlog::logger> log;
@@ -86,6 +89,7 @@ caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
               [self](caf::error& err) {
                 self->state.log->error("reload not applied: {}", describe(err));
               });
+    self->send(st.ticker, schedules_of(loaded.config->config));
     st.log->info("{}", text);
     st.current = std::move(*loaded.config);
     return text;
@@ -113,6 +117,14 @@ caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
       self->delayed_send(self, st.current.config.config_check, check_atom::value);
     },
   };
+}
+
+/// Stops `actor` and waits for it (the ticker saves its state on the way).
+void self_destruct(caf::actor_system& sys, const caf::actor& actor) {
+  caf::scoped_actor waiter{sys};
+  waiter->monitor(actor);
+  waiter->send_exit(actor, caf::exit_reason::user_shutdown);
+  waiter->receive([](caf::down_msg&) {});
 }
 
 int exit_code_for(const caf::error& reason, spdlog::logger& log) {
@@ -155,10 +167,16 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   caf::actor_system sys{sys_cfg};
   supervisor_context ctx;
   ctx.log = spdlog::get("supervisor");
+  ctx.registry = std::make_shared<path_registry>();
+  ctx.events = std::make_shared<lifecycle_bus>();
   auto started = std::chrono::steady_clock::now();
+  // The ticker first: it must see the first start of every child.
+  auto state_file = (std::filesystem::path{cfg.base_dir} / "state" / "last_fire").string();
+  auto ticker = spawn_ticker(sys, schedules_of(cfg), ctx.registry, ctx.events, state_file);
   auto root = spawn_supervisor(sys, "root", cfg.supervisor, ctx);
   if (!root) {
     log->error("cannot start the tree: {}", describe(root.error()));
+    self_destruct(sys, ticker);
     return exit_config;
   }
   log->info("{} on {}: running {} ({} threads)", cfg.program, cfg.node, cfg.source,
@@ -169,15 +187,16 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   // argument tuple for function actors spawned without any (UBSan).
   auto reload_actor = sys.spawn(
     [](caf::stateful_actor<reloader_state>* r, loaded_config current, std::string file,
-       load_options options, caf::actor tree) {
+       load_options options, caf::actor tree, caf::actor ticks) {
       r->state.current = std::move(current);
       r->state.path = std::move(file);
       r->state.opts = std::move(options);
       r->state.root = std::move(tree);
+      r->state.ticker = std::move(ticks);
       r->state.log = spdlog::get("config");
       return reloader(r);
     },
-    loaded, path, opts, *root);
+    loaded, path, opts, *root, ticker);
   // Code in this process (and the control plane) reloads through the
   // registry: `sys.registry().get(reloader_name)` ← `reload_atom`.
   sys.registry().put(reloader_name, caf::actor_cast<caf::strong_actor_ptr>(reload_actor));
@@ -231,6 +250,7 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   // Registry entries and self-arming timers would keep the system alive.
   sys.registry().erase(reloader_name);
   self->send_exit(reload_actor, caf::exit_reason::kill);
+  self_destruct(sys, ticker);
   log->info("stopped (exit code {})", code);
   spdlog::shutdown();
   return code;

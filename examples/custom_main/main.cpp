@@ -1,6 +1,6 @@
 // A program with its own service types and warden's whole command line:
 // `run`, `check`, `config`, `version` work as for `warden` itself, and the
-// config file can name `greeter` and `flaky` as child types.
+// config file can name `greeter`, `flaky` and `scanner` as child types.
 //
 //   build/examples/custom_main/warden_example_custom_main run -c examples/custom_main/demo.cfg
 #include <string>
@@ -55,10 +55,27 @@ public:
   }
 };
 
-// Step 3: register the types, hand over to warden.
+// Step 3: a service that does its work on scheduled ticks (`schedule` in
+// the config): each tick is a message handled in the service's own turn.
+class scanner : public warden::service {
+public:
+  using service::service;
+
+  void on_tick(const warden::tick& t) override {
+    spdlog::get("services")->info("{}: tick {} ({}), {} us late", path(), t.name, t.kind,
+                                  t.lateness_us);
+  }
+
+  caf::behavior make_service_behavior() override {
+    return {[](greet_atom) { return std::string{"scanning"}; }};
+  }
+};
+
+// Step 4: register the types, hand over to warden.
 int main(int argc, char** argv) {
   warden::service_types types;
   types.add<greeter>("greeter");
   types.add<flaky>("flaky");
+  types.add<scanner>("scanner");
   return warden::run_main(argc, argv, std::move(types));
 }

@@ -297,6 +297,32 @@ TEST_F(cli_test, a_changed_file_is_reloaded_and_an_invalid_one_refused) {
   EXPECT_EQ(count(output(), "event=started"), 3u) << output();
 }
 
+TEST_F(cli_test, scheduled_ticks_reach_a_service_and_survive_a_reload) {
+  auto text = std::string{R"(supervisor = {
+  children = (
+    { name = "scan"; type = "scanner";
+      schedule = ( { every = "100ms"; tick = "scan"; at_start = true; } ); }
+  );
+};
+)"};
+  auto path = cfg(text);
+  auto p = start({"run", "-c", path});
+  ASSERT_TRUE(await_output("root/scan: tick scan (at_start)"));
+  ASSERT_TRUE(await_output("root/scan: tick scan (regular)", 3));
+  // A reload that renames the tick: the child keeps running, new ticks come.
+  auto renamed = text;
+  renamed.replace(renamed.find("tick = \"scan\""), 13, "tick = \"sweep\"");
+  write_file(path, renamed);
+  p->signal(SIGHUP);
+  ASSERT_TRUE(await_output("root/scan: tick sweep (regular)", 2));
+  p->signal(SIGINT);
+  EXPECT_EQ(p->wait(), 0) << output();
+  EXPECT_EQ(count(output(), "event=started"), 1u) << output();
+  // The last fire times survive for catch-up after a restart.
+  auto saved = read_file(dir_ / "state" / "last_fire");
+  EXPECT_NE(saved.find("root/scan#sweep"), std::string::npos) << saved;
+}
+
 TEST_F(cli_test, the_embedded_default_runs_without_any_file) {
   // An empty working directory: no ./warden.cfg, no ./etc/warden.cfg.
   auto old = fs::current_path();

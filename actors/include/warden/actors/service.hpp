@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "warden/actors/diagnostics.hpp"
+#include "warden/actors/tick.hpp"
 
 namespace warden {
 
@@ -60,6 +61,10 @@ public:
 
   /// Runs when the service exits for any reason (stop, crash, failure).
   virtual void on_stop();
+
+  /// A scheduled tick (the child's `schedule` in the config). Runs in the
+  /// service's own turn; an exception is a crash like any other.
+  virtual void on_tick(const tick& x);
 
   /// New parameters from a config reload. Return true to accept them live
   /// (`params()` then returns them); false (the default) has the supervisor
