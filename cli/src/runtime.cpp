@@ -10,7 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "logging.hpp"
-#include "ticker.hpp"
+#include "warden/cli/ticker.hpp"
 #include "warden/actors/atoms.hpp"
 #include "warden/actors/error.hpp"
 #include "warden/actors/system_config.hpp"

@@ -1,4 +1,4 @@
-#include "ticker.hpp"
+#include "warden/cli/ticker.hpp"
 
 #include <chrono>
 #include <filesystem>
