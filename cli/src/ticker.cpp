@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -18,6 +19,7 @@ namespace {
 using tick_timer_atom = caf::atom_constant<caf::atom("wd_ttimer")>;
 
 constexpr auto save_interval = std::chrono::seconds{1};
+constexpr auto show_interval = std::chrono::milliseconds{250};
 
 std::string key_of(const std::string& path, const std::string& tick_name) {
   return path + "#" + tick_name;
@@ -75,6 +77,8 @@ struct ticker_state {
   uint64_t gen = 0;
   bool dirty = false;
   schedule_time last_save{};
+  std::set<std::string> unshown; // fired since the diagnostics were updated
+  schedule_time last_show{};
   std::shared_ptr<spdlog::logger> log;
 };
 
@@ -147,7 +151,15 @@ void fire(ticker_actor* self) {
     self->request(target, caf::infinite, std::move(msg))
       .then([self, key](bool) { self->state.book.handled(key); },
             [self, key](caf::error&) { self->state.book.handled(key); });
-    show(self, t.key);
+    st.unshown.insert(t.key);
+  }
+  // Diagnostics after delivery, and at most every 250 ms: formatting them
+  // must not make the next tick late.
+  if (now - st.last_show >= show_interval) {
+    for (auto& key : st.unshown)
+      show(self, key);
+    st.unshown.clear();
+    st.last_show = now;
   }
   if (now - st.last_save >= save_interval)
     save(self, now);
@@ -218,7 +230,6 @@ caf::behavior ticker(ticker_actor* self, schedule_set initial, path_registry_ptr
     for (auto& [key, when] : loaded.times)
       st.book.restore_last_fire(key, when);
   }
-  st.events->subscribe(caf::actor_cast<caf::actor>(self));
   // Stopped by an exit message: save the last fire times first (the state
   // is gone by the time attached functors run).
   self->set_exit_handler([self](caf::exit_msg& msg) {
@@ -275,8 +286,13 @@ schedule_set schedules_of(const warden_config& cfg) {
 
 caf::actor spawn_ticker(caf::actor_system& sys, schedule_set initial, path_registry_ptr registry,
                         lifecycle_bus_ptr events, std::string state_file) {
-  return sys.spawn(ticker, std::move(initial), std::move(registry), std::move(events),
-                   std::move(state_file));
+  auto bus = events;
+  auto result = sys.spawn(ticker, std::move(initial), std::move(registry), std::move(events),
+                          std::move(state_file));
+  // Subscribed before this returns, not when the actor first runs: the
+  // tree may start (and report its children started) in between.
+  bus->subscribe(result);
+  return result;
 }
 
 } // namespace warden
