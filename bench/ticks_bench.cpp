@@ -38,7 +38,8 @@ public:
 
   void on_tick(const warden::tick& t) override {
     using namespace std::chrono;
-    auto now = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+    auto now =
+        duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
     std::lock_guard<std::mutex> guard{samples_mtx};
     samples.push_back(now - t.due_ms * 1000);
   }
@@ -51,8 +52,8 @@ public:
 double cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
-         + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 void print(const char* name, double value, const char* unit) {
@@ -67,8 +68,8 @@ double run(std::chrono::seconds duration, bool idle) {
   warden::system_config cfg{rt};
   caf::actor_system sys{cfg};
   warden::supervisor_context ctx;
-  ctx.log = std::make_shared<spdlog::logger>("bench",
-                                             std::make_shared<spdlog::sinks::null_sink_mt>());
+  ctx.log = std::make_shared<spdlog::logger>(
+      "bench", std::make_shared<spdlog::sinks::null_sink_mt>());
   ctx.log->set_level(spdlog::level::off);
   ctx.registry = std::make_shared<warden::path_registry>();
   ctx.events = std::make_shared<warden::lifecycle_bus>();
@@ -99,7 +100,8 @@ double run(std::chrono::seconds duration, bool idle) {
   }
   auto cpu0 = cpu_seconds();
   std::this_thread::sleep_for(duration);
-  auto cpu = (cpu_seconds() - cpu0) / std::chrono::duration<double>(duration).count() * 100;
+  auto cpu =
+      (cpu_seconds() - cpu0) / std::chrono::duration<double>(duration).count() * 100;
   caf::scoped_actor self{sys};
   self->monitor(ticker);
   self->send_exit(ticker, caf::exit_reason::user_shutdown);

@@ -27,7 +27,8 @@ const std::string* intern(std::string name) {
 } // namespace
 
 diagnostics::diagnostics(std::string path, std::string type)
-  : path_(std::move(path)), type_(intern(std::move(type))) {
+  : path_(std::move(path))
+  , type_(intern(std::move(type))) {
   // nop
 }
 
@@ -82,9 +83,8 @@ void diagnostics::clear_flag(const std::string& flag) {
 
 bool diagnostics::has_flag(const std::string& flag) const {
   std::lock_guard<spin_mutex> guard{mtx_};
-  return details_
-         && std::find(details_->flags.begin(), details_->flags.end(), flag)
-              != details_->flags.end();
+  return details_ && std::find(details_->flags.begin(), details_->flags.end(), flag) !=
+                         details_->flags.end();
 }
 
 void diagnostics::set_value(const std::string& key, std::string value) {

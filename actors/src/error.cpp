@@ -10,17 +10,17 @@ namespace warden {
 namespace {
 
 constexpr const char* names[] = {
-  "none",
-  "exception",
-  "service_failed",
-  "intensity_exceeded",
-  "invalid_spec",
-  "unknown_child",
-  "bad_state",
-  "duplicate_child",
-  "shutdown_timeout",
-  "start_failed",
-  "dependency_not_running",
+    "none",
+    "exception",
+    "service_failed",
+    "intensity_exceeded",
+    "invalid_spec",
+    "unknown_child",
+    "bad_state",
+    "duplicate_child",
+    "shutdown_timeout",
+    "start_failed",
+    "dependency_not_running",
 };
 static_assert(sizeof(names) / sizeof(names[0]) == error_count,
               "every warden::error needs a name");

@@ -23,8 +23,8 @@ const char* to_string(lifecycle_kind x) noexcept {
 
 void lifecycle_bus::subscribe(const caf::actor& subscriber) {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (std::find(subscribers_.begin(), subscribers_.end(), subscriber)
-      == subscribers_.end())
+  if (std::find(subscribers_.begin(), subscribers_.end(), subscriber) ==
+      subscribers_.end())
     subscribers_.push_back(subscriber);
   count_.store(subscribers_.size(), std::memory_order_release);
 }

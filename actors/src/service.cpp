@@ -22,9 +22,11 @@ caf::error exception_reason(std::exception_ptr& ptr) {
 } // namespace
 
 service::service(caf::actor_config& cfg, service_init init)
-  : super(cfg), init_(std::move(init)) {
-  set_exception_handler(
-    [](caf::scheduled_actor*, std::exception_ptr& ptr) { return exception_reason(ptr); });
+  : super(cfg)
+  , init_(std::move(init)) {
+  set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& ptr) {
+    return exception_reason(ptr);
+  });
   // An exit message from the supervisor (or a linked actor) ends this
   // instance with the sender's reason; `on_stop` runs on the way out.
   set_exit_handler([this](caf::exit_msg& msg) {
@@ -43,7 +45,7 @@ service::service(caf::actor_config& cfg, service_init init)
     }
     if (content.match_elements<params_atom, std::string>())
       return caf::result<caf::message>{
-        caf::make_message(self->take_params(content.get_as<std::string>(1)))};
+          caf::make_message(self->take_params(content.get_as<std::string>(1)))};
     // Unknown input: an error for a request, nothing for a one-way message
     // (an error message would kill a sender with the default error handler).
     auto element = self->current_mailbox_element();
@@ -142,7 +144,8 @@ void service::on_exit() {
 }
 
 function_service::function_service(caf::actor_config& cfg, service_init init, body fn)
-  : service(cfg, std::move(init)), fn_(std::move(fn)) {
+  : service(cfg, std::move(init))
+  , fn_(std::move(fn)) {
   // nop
 }
 

@@ -24,7 +24,7 @@ system_config::system_config(const runtime_options& opts)
   add_message_type<exit_record>("warden::exit_record");
   add_message_type<diagnostics_snapshot>("warden::diagnostics_snapshot");
   add_message_type<std::vector<diagnostics_snapshot>>(
-    "std::vector<warden::diagnostics_snapshot>");
+      "std::vector<warden::diagnostics_snapshot>");
   add_message_type<lifecycle_event>("warden::lifecycle_event");
   add_message_type<tick>("warden::tick");
 }

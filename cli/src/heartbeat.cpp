@@ -16,7 +16,8 @@ std::chrono::milliseconds interval_of(const nlohmann::json& params) {
 } // namespace
 
 heartbeat::heartbeat(caf::actor_config& cfg, service_init init)
-  : service(cfg, std::move(init)), every_(interval_of(params())) {
+  : service(cfg, std::move(init))
+  , every_(interval_of(params())) {
   // nop
 }
 
@@ -34,15 +35,15 @@ bool heartbeat::on_params(const nlohmann::json& params) {
 
 caf::behavior heartbeat::make_service_behavior() {
   return {
-    [this](beat_atom, uint64_t generation) {
-      if (generation != generation_)
-        return;
-      ++beats_;
-      set_value("beats", std::to_string(beats_));
-      if (auto log = spdlog::get("services"))
-        log->info("{}: alive, beat {} every {} ms", path(), beats_, every_.count());
-      delayed_send(this, every_, beat_atom::value, generation_);
-    },
+      [this](beat_atom, uint64_t generation) {
+        if (generation != generation_)
+          return;
+        ++beats_;
+        set_value("beats", std::to_string(beats_));
+        if (auto log = spdlog::get("services"))
+          log->info("{}: alive, beat {} every {} ms", path(), beats_, every_.count());
+        delayed_send(this, every_, beat_atom::value, generation_);
+      },
   };
 }
 

@@ -19,7 +19,7 @@ bool setup_logging(const log_config& cfg, const std::string& base_dir, std::stri
       if (file.has_parent_path())
         std::filesystem::create_directories(file.parent_path());
       sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        file.string(), size_t{cfg.max_size_mb} * 1024 * 1024, cfg.max_files));
+          file.string(), size_t{cfg.max_size_mb} * 1024 * 1024, cfg.max_files));
     } catch (const std::exception& e) {
       if (why != nullptr)
         *why = "log.file: cannot open " + file.string() + ": " + e.what();

@@ -18,13 +18,13 @@ void index_specs(const supervisor_spec& spec, const std::string& path, spec_inde
 }
 
 bool same_backoff(const backoff_policy& x, const backoff_policy& y) {
-  return x.min == y.min && x.max == y.max && x.jitter == y.jitter
-         && x.reset_after == y.reset_after;
+  return x.min == y.min && x.max == y.max && x.jitter == y.jitter &&
+         x.reset_after == y.reset_after;
 }
 
 bool same_flags(const supervisor_flags& x, const supervisor_flags& y) {
-  return x.strat == y.strat && x.intensity == y.intensity && x.period == y.period
-         && same_backoff(x.backoff, y.backoff) && x.shutdown == y.shutdown;
+  return x.strat == y.strat && x.intensity == y.intensity && x.period == y.period &&
+         same_backoff(x.backoff, y.backoff) && x.shutdown == y.shutdown;
 }
 
 std::string list(const std::vector<std::string>& xs) {
@@ -55,8 +55,9 @@ reload_diff diff_configs(const warden_config& before, const warden_config& after
     auto& old = *i->second;
     auto old_cfg = before.children.find(path);
     auto new_cfg = after.children.find(path);
-    bool settings_differ = old_cfg == before.children.end() || new_cfg == after.children.end()
-                           || old_cfg->second.settings != new_cfg->second.settings;
+    bool settings_differ = old_cfg == before.children.end() ||
+                           new_cfg == after.children.end() ||
+                           old_cfg->second.settings != new_cfg->second.settings;
     bool nested_now = spec->supervisor != nullptr;
     bool nested_before = old.supervisor != nullptr;
     if (old.type != spec->type || settings_differ || nested_now != nested_before) {
@@ -82,9 +83,9 @@ reload_plan make_reload_plan(const warden_config& after, const reload_diff& diff
 }
 
 std::string summary(const reload_diff& diff) {
-  return "reload: added=" + list(diff.added) + " removed=" + list(diff.removed)
-         + " changed=" + list(diff.changed) + " restarted=" + list(diff.restarted)
-         + " reconfigured=" + list(diff.reconfigured);
+  return "reload: added=" + list(diff.added) + " removed=" + list(diff.removed) +
+         " changed=" + list(diff.changed) + " restarted=" + list(diff.restarted) +
+         " reconfigured=" + list(diff.reconfigured);
 }
 
 } // namespace warden

@@ -94,7 +94,7 @@ int report(const load_result& result, std::FILE* out) {
 const char* embedded_default_config() {
   return
 #include "warden_default_cfg.inc"
-    ;
+      ;
 }
 
 void add_builtin_types(service_types& types) {
@@ -108,9 +108,10 @@ int run_main(int argc, char** argv, service_types types) {
   std::string config_path;
   std::vector<std::string> overrides;
   auto add_config_option = [&](CLI::App* cmd) {
-    cmd->add_option("-c,--config", config_path,
-                    "config file ('-': standard input); default: ./warden.cfg, "
-                    "./etc/warden.cfg, /etc/warden/warden.cfg, then the embedded default");
+    cmd->add_option(
+        "-c,--config", config_path,
+        "config file ('-': standard input); default: ./warden.cfg, "
+        "./etc/warden.cfg, /etc/warden/warden.cfg, then the embedded default");
   };
   auto run = app.add_subcommand("run", "run the tree in the foreground");
   add_config_option(run);
@@ -120,13 +121,16 @@ int run_main(int argc, char** argv, service_types types) {
   auto config = app.add_subcommand("config", "show or edit the config");
   add_config_option(config);
   config->require_subcommand(1);
-  auto dump_cmd = config->add_subcommand("dump", "print the effective config (secrets redacted)");
+  auto dump_cmd =
+      config->add_subcommand("dump", "print the effective config (secrets redacted)");
   std::string key, value;
   auto get_cmd = config->add_subcommand("get", "print one setting");
   get_cmd->add_option("KEY", key, "setting path, e.g. supervisor.intensity")->required();
-  auto set_cmd = config->add_subcommand("set", "change one setting in the file, keeping its layout");
+  auto set_cmd =
+      config->add_subcommand("set", "change one setting in the file, keeping its layout");
   set_cmd->add_option("KEY", key, "setting path")->required();
-  set_cmd->add_option("VALUE", value, "new value (libconfig syntax or a bare string)")->required();
+  set_cmd->add_option("VALUE", value, "new value (libconfig syntax or a bare string)")
+      ->required();
   auto version = app.add_subcommand("version", "print the version");
   try {
     app.parse(argc, argv);

@@ -44,7 +44,8 @@ std::optional<file_stamp> stamp_of(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return std::nullopt;
-  return file_stamp{static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+  return file_stamp{static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                        st.st_mtim.tv_nsec,
                     static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
 }
 
@@ -67,8 +68,8 @@ caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
   auto reload = [self]() -> caf::expected<std::string> {
     auto& st = self->state;
     if (st.path.empty())
-      return make_error(error::bad_state, "no config file to reload (" + st.current.config.source
-                                            + ")");
+      return make_error(error::bad_state,
+                        "no config file to reload (" + st.current.config.source + ")");
     st.applied = stamp_of(st.path);
     st.pending.reset();
     auto loaded = load_file(st.path, st.opts);
@@ -77,18 +78,18 @@ caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
         st.log->error("{}", to_string(err));
       st.log->error("reload refused: {} error(s) in {}; the running tree is unchanged",
                     loaded.errors.size(), st.path);
-      return make_error(error::invalid_spec, std::to_string(loaded.errors.size())
-                                               + " error(s) in " + st.path);
+      return make_error(error::invalid_spec,
+                        std::to_string(loaded.errors.size()) + " error(s) in " + st.path);
     }
     auto diff = diff_configs(st.current.config, loaded.config->config);
     auto text = summary(diff);
     if (!diff.empty())
       self->request(st.root, caf::infinite, reload_atom::value,
                     make_reload_plan(loaded.config->config, diff))
-        .then([](caf::ok_atom) {},
-              [self](caf::error& err) {
-                self->state.log->error("reload not applied: {}", describe(err));
-              });
+          .then([](caf::ok_atom) {},
+                [self](caf::error& err) {
+                  self->state.log->error("reload not applied: {}", describe(err));
+                });
     self->send(st.ticker, schedules_of(loaded.config->config));
     st.log->info("{}", text);
     st.current = std::move(*loaded.config);
@@ -99,23 +100,23 @@ caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
     self->delayed_send(self, self->state.current.config.config_check, check_atom::value);
   }
   return {
-    [reload](reload_atom) -> caf::result<std::string> {
-      auto result = reload();
-      if (!result)
-        return result.error();
-      return *result;
-    },
-    [self, reload](check_atom) {
-      auto& st = self->state;
-      auto now = stamp_of(st.path);
-      if (now && !(st.applied && *now == *st.applied)) {
-        if (st.pending && *now == *st.pending)
-          reload();        // unchanged for one interval: complete
-        else
-          st.pending = now; // changed: wait one interval
-      }
-      self->delayed_send(self, st.current.config.config_check, check_atom::value);
-    },
+      [reload](reload_atom) -> caf::result<std::string> {
+        auto result = reload();
+        if (!result)
+          return result.error();
+        return *result;
+      },
+      [self, reload](check_atom) {
+        auto& st = self->state;
+        auto now = stamp_of(st.path);
+        if (now && !(st.applied && *now == *st.applied)) {
+          if (st.pending && *now == *st.pending)
+            reload(); // unchanged for one interval: complete
+          else
+            st.pending = now; // changed: wait one interval
+        }
+        self->delayed_send(self, st.current.config.config_check, check_atom::value);
+      },
   };
 }
 
@@ -128,11 +129,11 @@ void self_destruct(caf::actor_system& sys, const caf::actor& actor) {
 }
 
 int exit_code_for(const caf::error& reason, spdlog::logger& log) {
-  if (!reason || reason == caf::exit_reason::user_shutdown
-      || reason == caf::exit_reason::kill)
+  if (!reason || reason == caf::exit_reason::user_shutdown ||
+      reason == caf::exit_reason::kill)
     return exit_ok;
-  if (reason.category() == error_category
-      && reason.code() == static_cast<uint8_t>(error::intensity_exceeded)) {
+  if (reason.category() == error_category &&
+      reason.code() == static_cast<uint8_t>(error::intensity_exceeded)) {
     log.critical("the root supervisor gave up: {}", describe(reason));
     return exit_gave_up;
   }
@@ -171,8 +172,10 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   ctx.events = std::make_shared<lifecycle_bus>();
   auto started = std::chrono::steady_clock::now();
   // The ticker first: it must see the first start of every child.
-  auto state_file = (std::filesystem::path{cfg.base_dir} / "state" / "last_fire").string();
-  auto ticker = spawn_ticker(sys, schedules_of(cfg), ctx.registry, ctx.events, state_file);
+  auto state_file =
+      (std::filesystem::path{cfg.base_dir} / "state" / "last_fire").string();
+  auto ticker =
+      spawn_ticker(sys, schedules_of(cfg), ctx.registry, ctx.events, state_file);
   auto root = spawn_supervisor(sys, "root", cfg.supervisor, ctx);
   if (!root) {
     log->error("cannot start the tree: {}", describe(root.error()));
@@ -186,17 +189,17 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   // The state comes in as spawn arguments: CAF 0.17 dereferences a null
   // argument tuple for function actors spawned without any (UBSan).
   auto reload_actor = sys.spawn(
-    [](caf::stateful_actor<reloader_state>* r, loaded_config current, std::string file,
-       load_options options, caf::actor tree, caf::actor ticks) {
-      r->state.current = std::move(current);
-      r->state.path = std::move(file);
-      r->state.opts = std::move(options);
-      r->state.root = std::move(tree);
-      r->state.ticker = std::move(ticks);
-      r->state.log = spdlog::get("config");
-      return reloader(r);
-    },
-    loaded, path, opts, *root, ticker);
+      [](caf::stateful_actor<reloader_state>* r, loaded_config current, std::string file,
+         load_options options, caf::actor tree, caf::actor ticks) {
+        r->state.current = std::move(current);
+        r->state.path = std::move(file);
+        r->state.opts = std::move(options);
+        r->state.root = std::move(tree);
+        r->state.ticker = std::move(ticks);
+        r->state.log = spdlog::get("config");
+        return reloader(r);
+      },
+      loaded, path, opts, *root, ticker);
   // Code in this process (and the control plane) reloads through the
   // registry: `sys.registry().get(reloader_name)` ← `reload_atom`.
   sys.registry().put(reloader_name, caf::actor_cast<caf::strong_actor_ptr>(reload_actor));
@@ -217,35 +220,37 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   auto root_diag = ctx.registry->find("root");
   while (!done) {
     self->receive(
-      [&](caf::down_msg& msg) {
-        done = true;
-        code = exit_code_for(msg.reason, *log);
-      },
-      [&](signal_atom, int sig) {
-        if (sig == SIGHUP) {
-          log->info("SIGHUP: reloading the config");
-          caf::anon_send(reload_actor, reload_atom::value);
-          return;
-        }
-        if (++interrupts == 1) {
-          log->info("{}: stopping the tree (again to force)", strsignal(sig));
-          self->send_exit(*root, caf::exit_reason::user_shutdown);
-        } else {
-          log->warn("{}: forcing the stop", strsignal(sig));
-          self->send_exit(*root, caf::exit_reason::kill);
-        }
-      },
-      caf::after(std::chrono::milliseconds(ready_logged ? 1000 : 5)) >> [&] {
-        if (!ready_logged && root_diag && root_diag->state() == child_state::running) {
-          ready_logged = true;
-          auto ms = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - started)
-                      .count()
-                    / 1000.0;
-          log->info("tree running: {} children, started in {:.1f} ms",
-                    ctx.registry->size() - 1, ms);
-        }
-      });
+        [&](caf::down_msg& msg) {
+          done = true;
+          code = exit_code_for(msg.reason, *log);
+        },
+        [&](signal_atom, int sig) {
+          if (sig == SIGHUP) {
+            log->info("SIGHUP: reloading the config");
+            caf::anon_send(reload_actor, reload_atom::value);
+            return;
+          }
+          if (++interrupts == 1) {
+            log->info("{}: stopping the tree (again to force)", strsignal(sig));
+            self->send_exit(*root, caf::exit_reason::user_shutdown);
+          } else {
+            log->warn("{}: forcing the stop", strsignal(sig));
+            self->send_exit(*root, caf::exit_reason::kill);
+          }
+        },
+        caf::after(std::chrono::milliseconds(ready_logged ? 1000 : 5)) >>
+            [&] {
+              if (!ready_logged && root_diag &&
+                  root_diag->state() == child_state::running) {
+                ready_logged = true;
+                auto ms = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count() /
+                          1000.0;
+                log->info("tree running: {} children, started in {:.1f} ms",
+                          ctx.registry->size() - 1, ms);
+              }
+            });
   }
   // Registry entries and self-arming timers would keep the system alive.
   sys.registry().erase(reloader_name);

@@ -58,7 +58,7 @@ int64_t to_ms(schedule_time t) {
 
 std::string iso(schedule_time t) {
   auto secs = std::chrono::system_clock::to_time_t(
-    std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[32];
@@ -108,7 +108,8 @@ void save(ticker_actor* self, schedule_time now) {
   if (!st.dirty || st.state_file.empty())
     return;
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path{st.state_file}.parent_path(), ec);
+  std::filesystem::create_directories(std::filesystem::path{st.state_file}.parent_path(),
+                                      ec);
   std::string why;
   if (!save_last_fires(st.state_file, st.book.last_fires(), &why))
     st.log->warn("ticker: cannot save last fire times: {}", why);
@@ -149,8 +150,8 @@ void fire(ticker_actor* self) {
              t.missed};
     auto key = t.key;
     self->request(target, caf::infinite, std::move(msg))
-      .then([self, key](bool) { self->state.book.handled(key); },
-            [self, key](caf::error&) { self->state.book.handled(key); });
+        .then([self, key](bool) { self->state.book.handled(key); },
+              [self, key](caf::error&) { self->state.book.handled(key); });
     st.unshown.insert(t.key);
   }
   // Diagnostics after delivery, and at most every 250 ms: formatting them
@@ -239,38 +240,38 @@ caf::behavior ticker(ticker_actor* self, schedule_set initial, path_registry_ptr
   });
   arm(self);
   return {
-    [self](tick_timer_atom, uint64_t gen) {
-      if (gen != self->state.gen)
-        return;
-      self->state.armed.reset();
-      fire(self);
-      arm(self);
-    },
-    [self](const lifecycle_event& ev) {
-      auto& st = self->state;
-      auto now = std::chrono::system_clock::now();
-      switch (ev.kind) {
-        case lifecycle_kind::started:
-        case lifecycle_kind::restarted:
-          st.book.on_child_start(ev.child, ev.kind == lifecycle_kind::started, now);
-          break;
-        case lifecycle_kind::stopped:
-        case lifecycle_kind::crashed:
-        case lifecycle_kind::backoff:
-          st.book.on_child_stop(ev.child);
-          break;
-        default:
+      [self](tick_timer_atom, uint64_t gen) {
+        if (gen != self->state.gen)
           return;
-      }
-      for (auto& [key, path] : st.groups)
-        if (path == ev.child)
-          show(self, key);
-      arm(self);
-    },
-    [self](schedule_set& set) {
-      apply(self, set);
-      arm(self);
-    },
+        self->state.armed.reset();
+        fire(self);
+        arm(self);
+      },
+      [self](const lifecycle_event& ev) {
+        auto& st = self->state;
+        auto now = std::chrono::system_clock::now();
+        switch (ev.kind) {
+          case lifecycle_kind::started:
+          case lifecycle_kind::restarted:
+            st.book.on_child_start(ev.child, ev.kind == lifecycle_kind::started, now);
+            break;
+          case lifecycle_kind::stopped:
+          case lifecycle_kind::crashed:
+          case lifecycle_kind::backoff:
+            st.book.on_child_stop(ev.child);
+            break;
+          default:
+            return;
+        }
+        for (auto& [key, path] : st.groups)
+          if (path == ev.child)
+            show(self, key);
+        arm(self);
+      },
+      [self](schedule_set& set) {
+        apply(self, set);
+        arm(self);
+      },
   };
 }
 
@@ -284,11 +285,12 @@ schedule_set schedules_of(const warden_config& cfg) {
   return result;
 }
 
-caf::actor spawn_ticker(caf::actor_system& sys, schedule_set initial, path_registry_ptr registry,
-                        lifecycle_bus_ptr events, std::string state_file) {
+caf::actor spawn_ticker(caf::actor_system& sys, schedule_set initial,
+                        path_registry_ptr registry, lifecycle_bus_ptr events,
+                        std::string state_file) {
   auto bus = events;
-  auto result = sys.spawn(ticker, std::move(initial), std::move(registry), std::move(events),
-                          std::move(state_file));
+  auto result = sys.spawn(ticker, std::move(initial), std::move(registry),
+                          std::move(events), std::move(state_file));
   // Subscribed before this returns, not when the actor first runs: the
   // tree may start (and report its children started) in between.
   bus->subscribe(result);

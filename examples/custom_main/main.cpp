@@ -2,7 +2,8 @@
 // `run`, `check`, `config`, `version` work as for `warden` itself, and the
 // config file can name `greeter`, `flaky` and `scanner` as child types.
 //
-//   build/examples/custom_main/warden_example_custom_main run -c examples/custom_main/demo.cfg
+//   build/examples/custom_main/warden_example_custom_main run -c
+//   examples/custom_main/demo.cfg
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -62,8 +63,8 @@ public:
   using service::service;
 
   void on_tick(const warden::tick& t) override {
-    spdlog::get("services")->info("{}: tick {} ({}), {} us late", path(), t.name, t.kind,
-                                  t.lateness_us);
+    spdlog::get("services")
+        ->info("{}: tick {} ({}), {} us late", path(), t.name, t.kind, t.lateness_us);
   }
 
   caf::behavior make_service_behavior() override {

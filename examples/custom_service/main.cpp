@@ -27,13 +27,14 @@ public:
 
   caf::behavior make_service_behavior() override {
     return {
-      [this](caf::add_atom, int n) {
-        if (n < 0)
-          fail("negative input " + std::to_string(n)); // a crash: the supervisor restarts us
-        total_ += n;
-        set_value("total", std::to_string(total_));
-        return total_;
-      },
+        [this](caf::add_atom, int n) {
+          if (n < 0)
+            fail("negative input " +
+                 std::to_string(n)); // a crash: the supervisor restarts us
+          total_ += n;
+          set_value("total", std::to_string(total_));
+          return total_;
+        },
     };
   }
 
@@ -70,9 +71,11 @@ int main() {
   caf::scoped_actor self{sys};
   await([&] { return ctx.registry->whereis("root/counter") != nullptr; });
   auto first = ctx.registry->whereis("root/counter");
-  self->request(first, 1s, caf::add_atom::value, 40).receive(
-    [](int total) { std::cout << "total after +40: " << total << "\n"; },
-    [](caf::error& err) { std::cout << "error: " << warden::describe(err) << "\n"; });
+  self->request(first, 1s, caf::add_atom::value, 40)
+      .receive([](int total) { std::cout << "total after +40: " << total << "\n"; },
+               [](caf::error& err) {
+                 std::cout << "error: " << warden::describe(err) << "\n";
+               });
 
   // Step 5: bad input crashes it; the supervisor restarts a fresh instance.
   self->send(first, caf::add_atom::value, -1);
@@ -81,7 +84,8 @@ int main() {
     return now && now != first;
   });
   auto diag = ctx.registry->find("root/counter")->snapshot(sys.clock().now());
-  std::cout << "state: " << warden::to_string(diag.state) << ", restarts: " << diag.restarts
+  std::cout << "state: " << warden::to_string(diag.state)
+            << ", restarts: " << diag.restarts
             << ", last exit: " << diag.exits.back().reason << "\n";
   std::cout << "total after restart: " << diag.values["total"] << "\n";
 

@@ -36,13 +36,14 @@ using pong_atom = caf::atom_constant<caf::atom("t_pong")>;
 class probe : public service {
 public:
   struct options {
-    bool delay_ready = false;  // wait for go_ready_atom
-    bool ignore_stop = false;  // ignore exit messages (a straggler)
+    bool delay_ready = false; // wait for go_ready_atom
+    bool ignore_stop = false; // ignore exit messages (a straggler)
     bool fail_on_start = false;
   };
 
   probe(caf::actor_config& cfg, service_init init, options opts)
-    : service(cfg, std::move(init)), opts_(opts) {
+    : service(cfg, std::move(init))
+    , opts_(opts) {
     if (opts_.ignore_stop)
       set_exit_handler([](caf::exit_msg&) {});
   }
@@ -61,15 +62,15 @@ public:
 
   caf::behavior make_service_behavior() override {
     return {
-      [this](crash_atom, const std::string& why) { fail(why); },
-      [](throw_atom, const std::string& why) { throw std::runtime_error(why); },
-      [this](finish_atom) { quit(); },
-      [this](go_ready_atom) { ready(); },
-      [this](ping_atom) {
-        set_flag("pinged");
-        set_value("pings", std::to_string(++pings_));
-        return pong_atom::value;
-      },
+        [this](crash_atom, const std::string& why) { fail(why); },
+        [](throw_atom, const std::string& why) { throw std::runtime_error(why); },
+        [this](finish_atom) { quit(); },
+        [this](go_ready_atom) { ready(); },
+        [this](ping_atom) {
+          set_flag("pinged");
+          set_value("pings", std::to_string(++pings_));
+          return pong_atom::value;
+        },
     };
   }
 
@@ -78,7 +79,8 @@ private:
   int pings_ = 0;
 };
 
-inline child_spec probe_child(std::string name, restart_type restart = restart_type::permanent,
+inline child_spec probe_child(std::string name,
+                              restart_type restart = restart_type::permanent,
                               probe::options opts = {}) {
   auto spec = worker(std::move(name), make_factory<probe>(opts), restart);
   spec.type = "probe";
@@ -88,11 +90,11 @@ inline child_spec probe_child(std::string name, restart_type restart = restart_t
 class actor_fixture : public ::testing::Test {
 public:
   actor_fixture()
-    : cfg(testing_options()),
-      sys(cfg),
-      sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
-      self(sys),
-      sink(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(4096)) {
+    : cfg(testing_options())
+    , sys(cfg)
+    , sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler()))
+    , self(sys)
+    , sink(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(4096)) {
     auto log = std::make_shared<spdlog::logger>("test", sink);
     log->set_pattern("%l %v");
     log->set_level(spdlog::level::trace);

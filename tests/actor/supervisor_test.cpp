@@ -61,17 +61,17 @@ TEST_P(restart_matrix, restart_type_times_exit_reason) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-  otp, restart_matrix,
-  ::testing::Values(
-    matrix_case{restart_type::permanent, "normal", true, child_state::running},
-    matrix_case{restart_type::permanent, "shutdown", true, child_state::running},
-    matrix_case{restart_type::permanent, "abnormal", true, child_state::running},
-    matrix_case{restart_type::transient, "normal", false, child_state::stopped},
-    matrix_case{restart_type::transient, "shutdown", false, child_state::stopped},
-    matrix_case{restart_type::transient, "abnormal", true, child_state::running},
-    matrix_case{restart_type::temporary, "normal", false, child_state::stopped},
-    matrix_case{restart_type::temporary, "shutdown", false, child_state::stopped},
-    matrix_case{restart_type::temporary, "abnormal", false, child_state::failed}));
+    otp, restart_matrix,
+    ::testing::Values(
+        matrix_case{restart_type::permanent, "normal", true, child_state::running},
+        matrix_case{restart_type::permanent, "shutdown", true, child_state::running},
+        matrix_case{restart_type::permanent, "abnormal", true, child_state::running},
+        matrix_case{restart_type::transient, "normal", false, child_state::stopped},
+        matrix_case{restart_type::transient, "shutdown", false, child_state::stopped},
+        matrix_case{restart_type::transient, "abnormal", true, child_state::running},
+        matrix_case{restart_type::temporary, "normal", false, child_state::stopped},
+        matrix_case{restart_type::temporary, "shutdown", false, child_state::stopped},
+        matrix_case{restart_type::temporary, "abnormal", false, child_state::failed}));
 
 // -- strategies: basic --------------------------------------------------------
 
@@ -117,7 +117,8 @@ TEST_F(supervisor_test, rest_for_one_restarts_the_child_and_those_after_it) {
 
 // -- strategies: escalation ---------------------------------------------------
 
-class escalation : public actor_fixture, public ::testing::WithParamInterface<strategy> {};
+class escalation : public actor_fixture,
+                   public ::testing::WithParamInterface<strategy> {};
 
 TEST_P(escalation, more_than_intensity_restarts_gives_up_with_the_cause) {
   start(three(GetParam(), 2));
@@ -132,7 +133,7 @@ TEST_P(escalation, more_than_intensity_restarts_gives_up_with_the_cause) {
   auto text = describe(*reason);
   EXPECT_NE(text.find("root gave up"), std::string::npos) << text;
   EXPECT_NE(text.find("cause: root/b: service_failed: disk on fire"), std::string::npos)
-    << text;
+      << text;
   // The remaining children were stopped right to left.
   auto stops = lines_with({"event=stopped", "reason=\"user_shutdown\""});
   ASSERT_GE(stops.size(), 2u);
@@ -158,7 +159,8 @@ TEST_F(supervisor_test, restarts_outside_the_period_do_not_count) {
 
 // -- strategies: a sibling fails while the group restarts ----------------------
 
-class sibling_fails : public actor_fixture, public ::testing::WithParamInterface<strategy> {};
+class sibling_fails : public actor_fixture,
+                      public ::testing::WithParamInterface<strategy> {};
 
 TEST_P(sibling_fails, during_the_restart_all_end_up_running_once) {
   supervisor_spec spec;
@@ -209,7 +211,7 @@ TEST_F(supervisor_test, a_nested_supervisor_that_gives_up_is_a_crashed_child) {
   auto crashes = lines_with({"child=root/sub ", "event=crashed"});
   ASSERT_EQ(crashes.size(), 1u);
   EXPECT_NE(crashes[0].find("root/sub/w: service_failed: boom"), std::string::npos)
-    << crashes[0];
+      << crashes[0];
   EXPECT_FALSE(root_down());
 }
 
@@ -232,7 +234,7 @@ TEST_F(supervisor_test, escalation_travels_up_three_levels_keeping_the_first_cau
   EXPECT_NE(text.find("root gave up"), std::string::npos) << text;
   EXPECT_NE(text.find("root/l2/l3/leaf: service_failed: segfault in parser"),
             std::string::npos)
-    << text;
+      << text;
   root = nullptr;
 }
 
@@ -240,7 +242,8 @@ TEST_F(supervisor_test, escalation_travels_up_three_levels_keeping_the_first_cau
 
 TEST_F(supervisor_test, a_child_starts_after_its_dependencies_report_ready) {
   supervisor_spec spec;
-  spec.children.push_back(probe_child("db", restart_type::permanent, {true, false, false}));
+  spec.children.push_back(
+      probe_child("db", restart_type::permanent, {true, false, false}));
   auto api = probe_child("api");
   api.depends_on = {"db"};
   spec.children.push_back(api);
@@ -332,9 +335,10 @@ TEST_F(supervisor_test, backoff_delays_restarts_and_shows_the_next_restart) {
   crash("root/w");
   EXPECT_EQ(snap("root/w").next_restart_ms, 100);
   auto first_delays = lines_with({"event=backoff"});
-  auto n = std::count_if(first_delays.begin(), first_delays.end(), [](const std::string& x) {
-    return x.size() >= 13 && x.compare(x.size() - 13, 13, " delay_ms=100") == 0;
-  });
+  auto n =
+      std::count_if(first_delays.begin(), first_delays.end(), [](const std::string& x) {
+        return x.size() >= 13 && x.compare(x.size() - 13, 13, " delay_ms=100") == 0;
+      });
   EXPECT_EQ(n, 2);
 }
 
@@ -393,7 +397,8 @@ TEST_F(supervisor_test, an_exception_is_a_crash_that_keeps_its_message) {
   supervisor_spec spec;
   spec.children.push_back(probe_child("w"));
   start(std::move(spec));
-  send_to("root/w", caf::make_message(throw_atom::value, std::string{"bad input line 7"}));
+  send_to("root/w",
+          caf::make_message(throw_atom::value, std::string{"bad input line 7"}));
   auto s = snap("root/w");
   EXPECT_EQ(s.restarts, 1u);
   ASSERT_EQ(s.exits.size(), 1u);
@@ -403,12 +408,13 @@ TEST_F(supervisor_test, an_exception_is_a_crash_that_keeps_its_message) {
 TEST_F(supervisor_test, a_start_hook_that_throws_is_retried_until_the_limit) {
   supervisor_spec spec;
   spec.flags.intensity = 3;
-  spec.children.push_back(probe_child("w", restart_type::permanent, {false, false, true}));
+  spec.children.push_back(
+      probe_child("w", restart_type::permanent, {false, false, true}));
   start(std::move(spec));
   auto reason = root_down();
   ASSERT_TRUE(reason);
   EXPECT_NE(describe(*reason).find("exception: cannot open port"), std::string::npos)
-    << describe(*reason);
+      << describe(*reason);
   root = nullptr;
 }
 
@@ -419,7 +425,8 @@ TEST_F(supervisor_test, diagnostics_show_flags_values_and_handled_messages) {
   for (int i = 0; i < 3; ++i) {
     auto pong = self->request(at("root/w"), caf::infinite, ping_atom::value);
     run();
-    pong.receive([](pong_atom) {}, [](caf::error& err) { ADD_FAILURE() << describe(err); });
+    pong.receive([](pong_atom) {},
+                 [](caf::error& err) { ADD_FAILURE() << describe(err); });
   }
   auto s = snap("root/w");
   EXPECT_EQ(s.flags, std::vector<std::string>{"pinged"});
@@ -434,10 +441,10 @@ TEST_F(supervisor_test, lifecycle_events_reach_subscribers) {
   std::vector<lifecycle_event> events;
   // (An argument: CAF 0.17 trips UBSan on function actors spawned without.)
   auto collector = sys.spawn(
-    [&](caf::event_based_actor*, int) -> caf::behavior {
-      return {[&](const lifecycle_event& ev) { events.push_back(ev); }};
-    },
-    0);
+      [&](caf::event_based_actor*, int) -> caf::behavior {
+        return {[&](const lifecycle_event& ev) { events.push_back(ev); }};
+      },
+      0);
   ctx.events = std::make_shared<lifecycle_bus>();
   ctx.events->subscribe(collector);
   supervisor_spec spec;
@@ -512,12 +519,12 @@ TEST_F(supervisor_test, reload_touches_only_what_changed) {
   auto next = reload_base();
   next.flags.strat = strategy::one_for_all; // applies without restarts
   next.flags.intensity = 0;
-  next.children[1].params["n"] = 2;  // live: accepted in place
-  next.children[2].params["n"] = 2;  // stubborn: declined, restarted
+  next.children[1].params["n"] = 2;               // live: accepted in place
+  next.children[2].params["n"] = 2;               // stubborn: declined, restarted
   next.children.erase(next.children.begin() + 3); // gone: removed
   next.children.push_back(probe_child("fresh"));  // added
   auto& inner = const_cast<supervisor_spec&>(*next.children[3].supervisor);
-  inner.children.push_back(probe_child("y"));     // nested: added
+  inner.children.push_back(probe_child("y")); // nested: added
   auto result = ask<caf::ok_atom>(reload_atom::value, reload_plan{next, {}});
   ASSERT_TRUE(result) << describe(result.error());
   run();
@@ -542,8 +549,8 @@ TEST_F(supervisor_test, reload_restarts_children_whose_type_changed) {
   start(reload_base());
   auto keep = at("root/keep");
   auto x = at("root/sub/x");
-  auto result = ask<caf::ok_atom>(reload_atom::value,
-                                  reload_plan{reload_base(), {"root/keep", "root/sub/x"}});
+  auto result = ask<caf::ok_atom>(
+      reload_atom::value, reload_plan{reload_base(), {"root/keep", "root/sub/x"}});
   ASSERT_TRUE(result);
   run();
   EXPECT_NE(at("root/keep"), keep);
@@ -554,7 +561,8 @@ TEST_F(supervisor_test, reload_restarts_children_whose_type_changed) {
 TEST_F(supervisor_test, reload_removes_several_children_right_to_left) {
   start(reload_base());
   auto next = reload_base();
-  next.children.erase(next.children.begin() + 2, next.children.begin() + 4); // stubborn, gone
+  next.children.erase(next.children.begin() + 2,
+                      next.children.begin() + 4); // stubborn, gone
   auto result = ask<caf::ok_atom>(reload_atom::value, reload_plan{next, {}});
   ASSERT_TRUE(result) << describe(result.error());
   EXPECT_FALSE(ctx.registry->find("root/stubborn"));

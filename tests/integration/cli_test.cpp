@@ -40,7 +40,8 @@ void write_file(const fs::path& path, const std::string& text) {
 /// A child process with stdout and stderr in a file.
 class process {
 public:
-  process(std::vector<std::string> args, const fs::path& out, const std::string& input = {}) {
+  process(std::vector<std::string> args, const fs::path& out,
+          const std::string& input = {}) {
     int in_pipe[2];
     if (::pipe(in_pipe) != 0)
       throw std::runtime_error("pipe");
@@ -99,9 +100,9 @@ private:
 class cli_test : public ::testing::Test {
 protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path()
-           / ("warden-cli-" + std::to_string(::getpid()) + "-"
-              + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("warden-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     out_ = dir_ / "out.txt";
@@ -111,7 +112,8 @@ protected:
     fs::remove_all(dir_);
   }
 
-  std::unique_ptr<process> start(std::vector<std::string> args, const std::string& input = {}) {
+  std::unique_ptr<process> start(std::vector<std::string> args,
+                                 const std::string& input = {}) {
     args.insert(args.begin(), WARDEN_TEST_PROGRAM);
     return std::make_unique<process>(std::move(args), out_, input);
   }
@@ -140,7 +142,7 @@ protected:
         break;
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
+          until - std::chrono::steady_clock::now());
       if (left.count() <= 0)
         break;
       pollfd pfd{fd, POLLIN, 0};
@@ -203,11 +205,15 @@ TEST_F(cli_test, check_prints_every_error_with_file_and_line) {
   EXPECT_EQ(run({"check", "-c", path}), 1);
   auto f = path.string();
   EXPECT_EQ(output(),
-            f + ":2: supervisor.strategy: unknown strategy 'one_for_none' (did you mean "
-                "'one_for_one'?)\n"
-              + f + ":5: supervisor.children[1].type: unknown service type 'greter' (did you "
-                    "mean 'greeter'?)\n"
-              + f + ":5: supervisor.children[1].name: duplicate child name 'a' (first at line 4)\n");
+            f +
+                ":2: supervisor.strategy: unknown strategy 'one_for_none' (did you mean "
+                "'one_for_one'?)\n" +
+                f +
+                ":5: supervisor.children[1].type: unknown service type 'greter' (did you "
+                "mean 'greeter'?)\n" +
+                f +
+                ":5: supervisor.children[1].name: duplicate child name 'a' (first at "
+                "line 4)\n");
   EXPECT_EQ(run({"check", "-c", cfg(two_greeters)}), 0);
   EXPECT_NE(output().find("ok (2 children)"), std::string::npos) << output();
 }
@@ -220,7 +226,8 @@ TEST_F(cli_test, config_from_standard_input) {
 
 TEST_F(cli_test, config_set_edits_one_value_and_keeps_the_rest) {
   auto path = cfg(std::string{"# my comment\n"} + two_greeters);
-  EXPECT_EQ(run({"config", "-c", path, "set", "supervisor.intensity", "7"}), 0) << output();
+  EXPECT_EQ(run({"config", "-c", path, "set", "supervisor.intensity", "7"}), 0)
+      << output();
   auto text = read_file(path);
   auto expected = std::string{"# my comment\n"} + two_greeters;
   expected.replace(expected.find("intensity = 3"), 13, "intensity = 7");
@@ -232,8 +239,9 @@ TEST_F(cli_test, config_set_edits_one_value_and_keeps_the_rest) {
 
 TEST_F(cli_test, run_stops_gracefully_on_sigint_in_reverse_order) {
   // With a rotating log file next to the config, and quieter services.
-  auto config_text = std::string{two_greeters} +
-              "log = { file = \"logs/warden.log\"; levels = { services = \"warn\"; }; };\n";
+  auto config_text =
+      std::string{two_greeters} +
+      "log = { file = \"logs/warden.log\"; levels = { services = \"warn\"; }; };\n";
   auto p = start({"run", "-c", cfg(config_text)});
   ASSERT_TRUE(await_output("tree running"));
   p->signal(SIGINT);
@@ -257,7 +265,8 @@ TEST_F(cli_test, a_root_that_gives_up_exits_with_code_3) {
 )")});
   EXPECT_EQ(p->wait(), 3) << output();
   EXPECT_NE(output().find("gave up"), std::string::npos);
-  EXPECT_NE(output().find("root/bad: service_failed: flaky by design"), std::string::npos);
+  EXPECT_NE(output().find("root/bad: service_failed: flaky by design"),
+            std::string::npos);
 }
 
 TEST_F(cli_test, sighup_applies_changed_params_without_touching_others) {
@@ -269,7 +278,8 @@ TEST_F(cli_test, sighup_applies_changed_params_without_touching_others) {
   write_file(path, changed);
   p->signal(SIGHUP);
   ASSERT_TRUE(await_output("hello again, bob"));
-  ASSERT_TRUE(await_output("reload: added=[] removed=[] changed=[root/hello] restarted=[]"));
+  ASSERT_TRUE(
+      await_output("reload: added=[] removed=[] changed=[root/hello] restarted=[]"));
   p->signal(SIGTERM);
   EXPECT_EQ(p->wait(), 0);
   // Nothing was restarted: each child started exactly once.
@@ -288,7 +298,8 @@ TEST_F(cli_test, a_changed_file_is_reloaded_and_an_invalid_one_refused) {
   // Valid: a child is added.
   auto added = std::string{two_greeters};
   added.replace(added.find("  );"), 4,
-                "    ,{ name = \"extra\"; type = \"greeter\"; params = { name = \"cy\"; }; }\n  );");
+                "    ,{ name = \"extra\"; type = \"greeter\"; params = { name = \"cy\"; "
+                "}; }\n  );");
   write_file(path, added);
   ASSERT_TRUE(await_output("hello, cy"));
   ASSERT_TRUE(await_output("added=[root/extra]"));

@@ -69,9 +69,9 @@ struct diagnostics_snapshot {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, diagnostics_snapshot& x) {
-  return f(caf::meta::type_name("warden::diagnostics_snapshot"), x.path, x.type,
-           x.state, x.restarts, x.exits, x.uptime_ms, x.next_restart_ms, x.mailbox,
-           x.handled, x.flags, x.values);
+  return f(caf::meta::type_name("warden::diagnostics_snapshot"), x.path, x.type, x.state,
+           x.restarts, x.exits, x.uptime_ms, x.next_restart_ms, x.mailbox, x.handled,
+           x.flags, x.values);
 }
 
 /// The diagnostic block of one supervised child. The supervisor writes the
@@ -132,7 +132,8 @@ public:
   /// Called by the service for each message it takes, with the number still
   /// waiting. Only the service's own thread writes these: no atomic RMW.
   void count_handled(size_t mailbox) noexcept {
-    handled_.store(handled_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    handled_.store(handled_.load(std::memory_order_relaxed) + 1,
+                   std::memory_order_relaxed);
     mailbox_.store(mailbox, std::memory_order_relaxed);
   }
 

@@ -18,7 +18,8 @@ const char* enum_name(const char* const (&names)[N], Enum x) noexcept {
 
 /// Sets `x` to the enumerator named `name`; false if there is none.
 template <class Enum, size_t N>
-bool enum_from_name(const char* const (&names)[N], const std::string& name, Enum& x) noexcept {
+bool enum_from_name(const char* const (&names)[N], const std::string& name,
+                    Enum& x) noexcept {
   for (size_t i = 0; i < N; ++i)
     if (name == names[i]) {
       x = static_cast<Enum>(i);

@@ -61,6 +61,7 @@ caf::error make_error(error code, std::string message, const caf::error& cause);
 std::string describe(const caf::error& x);
 
 /// Renderer to register with `actor_system_config::add_error_category`.
-std::string render_error(uint8_t code, caf::atom_value category, const caf::message& context);
+std::string render_error(uint8_t code, caf::atom_value category,
+                         const caf::message& context);
 
 } // namespace warden

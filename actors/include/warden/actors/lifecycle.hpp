@@ -22,7 +22,8 @@ enum class lifecycle_kind : uint8_t {
   stopped,   ///< an instance exited normally or was stopped
 };
 
-constexpr uint8_t lifecycle_kind_count = static_cast<uint8_t>(lifecycle_kind::stopped) + 1;
+constexpr uint8_t lifecycle_kind_count =
+    static_cast<uint8_t>(lifecycle_kind::stopped) + 1;
 
 const char* to_string(lifecycle_kind x) noexcept;
 
@@ -43,8 +44,8 @@ struct lifecycle_event {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lifecycle_event& x) {
-  return f(caf::meta::type_name("warden::lifecycle_event"), x.kind, x.supervisor,
-           x.child, x.reason, x.restarts, x.delay_ms, x.time_ms);
+  return f(caf::meta::type_name("warden::lifecycle_event"), x.kind, x.supervisor, x.child,
+           x.reason, x.restarts, x.delay_ms, x.time_ms);
 }
 
 /// Fan-out of lifecycle events to subscribed actors. Thread-safe. Publishing

@@ -32,7 +32,8 @@ struct service_init {
 /// public:
 ///   using service::service;
 ///   caf::behavior make_service_behavior() override {
-///     return { [=](caf::add_atom, int n) { set_value("total", std::to_string(total_ += n)); } };
+///     return { [=](caf::add_atom, int n) { set_value("total", std::to_string(total_ +=
+///     n)); } };
 ///   }
 /// private:
 ///   int total_ = 0;

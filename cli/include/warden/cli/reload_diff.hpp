@@ -22,8 +22,8 @@ struct reload_diff {
   std::vector<std::string> reconfigured;
 
   bool empty() const noexcept {
-    return added.empty() && removed.empty() && changed.empty() && restarted.empty()
-           && reconfigured.empty();
+    return added.empty() && removed.empty() && changed.empty() && restarted.empty() &&
+           reconfigured.empty();
   }
 };
 

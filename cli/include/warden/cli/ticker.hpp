@@ -31,8 +31,9 @@ schedule_set schedules_of(const warden_config& cfg);
 /// keeps the last fire time per schedule in `state_file` (catch-up after a
 /// restart of warden). Send it a new `schedule_set` on reload; changed
 /// schedules are replaced, others untouched, children never restarted.
-caf::actor spawn_ticker(caf::actor_system& sys, schedule_set initial, path_registry_ptr registry,
-                        lifecycle_bus_ptr events, std::string state_file);
+caf::actor spawn_ticker(caf::actor_system& sys, schedule_set initial,
+                        path_registry_ptr registry, lifecycle_bus_ptr events,
+                        std::string state_file);
 
 } // namespace warden
 
