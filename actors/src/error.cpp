@@ -21,6 +21,8 @@ constexpr const char* names[] = {
     "shutdown_timeout",
     "start_failed",
     "dependency_not_running",
+    "invalid_argument",
+    "unavailable",
 };
 static_assert(sizeof(names) / sizeof(names[0]) == error_count,
               "every warden::error needs a name");

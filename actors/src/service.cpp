@@ -2,6 +2,9 @@
 
 #include <exception>
 
+#include <caf/actor_registry.hpp>
+#include <caf/actor_system.hpp>
+
 #include "warden/actors/atoms.hpp"
 #include "warden/actors/error.hpp"
 
@@ -41,6 +44,10 @@ service::service(caf::actor_config& cfg, service_init init)
     auto& content = xs.content();
     if (content.match_elements<tick>()) {
       self->on_tick(content.get_as<tick>(0));
+      return caf::result<caf::message>{caf::make_message(true)};
+    }
+    if (content.match_elements<deliver_atom, bus_message>()) {
+      self->on_message(content.get_as<bus_message>(1));
       return caf::result<caf::message>{caf::make_message(true)};
     }
     if (content.match_elements<params_atom, std::string>())
@@ -106,6 +113,56 @@ void service::ready() {
 
 void service::fail(std::string reason) {
   quit(make_error(error::service_failed, std::move(reason)));
+}
+
+void service::on_message(const bus_message&) {
+  // nop
+}
+
+void service::on_publish_error(const bus_message& msg, const caf::error& reason) {
+  set_flag("publish_failed");
+  set_value("publish.error", msg.topic + ": " + describe(reason));
+}
+
+const caf::actor& service::bus() {
+  if (!bus_)
+    bus_ = caf::actor_cast<caf::actor>(system().registry().get(bus_name));
+  return bus_;
+}
+
+void service::publish(const std::string& topic, const nlohmann::json& body) {
+  bus_message msg;
+  msg.topic = topic;
+  msg.body = body.dump();
+  publish(std::move(msg));
+}
+
+void service::publish(bus_message msg) {
+  if (msg.message_id.empty())
+    msg.message_id = next_message_id();
+  if (msg.timestamp_ms == 0)
+    msg.timestamp_ms = wall_clock_ms();
+  msg.source = path();
+  auto& target = bus();
+  if (!target) {
+    on_publish_error(msg, make_error(error::bad_state, "no message bus in this system"));
+    return;
+  }
+  // The message stays here only until the answer: refusals are rare, and
+  // the copy keeps the error report complete.
+  request(target, caf::infinite, publish_atom::value, msg)
+      .then([](caf::ok_atom) {},
+            [this, msg](caf::error& err) { on_publish_error(msg, err); });
+}
+
+void service::subscribe(const std::string& pattern) {
+  if (auto& target = bus())
+    send(target, subscribe_atom::value, path(), pattern);
+}
+
+void service::unsubscribe(const std::string& pattern) {
+  if (auto& target = bus())
+    send(target, unsubscribe_atom::value, path(), pattern);
 }
 
 void service::set_flag(const std::string& flag) {

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "warden/actors/bus_message.hpp"
 #include "warden/actors/diagnostics.hpp"
 #include "warden/actors/error.hpp"
 #include "warden/actors/lifecycle.hpp"
@@ -27,6 +28,7 @@ system_config::system_config(const runtime_options& opts)
       "std::vector<warden::diagnostics_snapshot>");
   add_message_type<lifecycle_event>("warden::lifecycle_event");
   add_message_type<tick>("warden::tick");
+  add_message_type<bus_message>("warden::bus_message");
 }
 
 } // namespace warden

@@ -16,6 +16,8 @@
 #include "warden/actors/system_config.hpp"
 #include "warden/cli/reload_diff.hpp"
 #include "warden/cli/run_main.hpp"
+#include "warden/messaging/bus.hpp"
+#include "warden/messaging/gateway.hpp"
 #include "warden/supervisor/supervisor.hpp"
 
 namespace warden {
@@ -49,7 +51,62 @@ std::optional<file_stamp> stamp_of(const std::string& path) {
                     static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
 }
 
+/// The RabbitMQ gateway's child name, first child of the root supervisor.
+constexpr const char* gateway_child_name = "rabbitmq";
+
+/// The gateway's settings from the config's `rabbitmq` section.
+gateway_settings gateway_settings_of(const warden_config& cfg) {
+  auto& rmq = cfg.rabbitmq;
+  gateway_settings out;
+  out.link.url = rmq.url;
+  out.link.exchange = rmq.exchange;
+  out.link.heartbeat_s = static_cast<int>(rmq.heartbeat.count());
+  out.link.confirm = rmq.confirm;
+  out.link.prefetch = rmq.prefetch;
+  auto queue_base = "warden." + cfg.program + "." + cfg.node;
+  if (!rmq.subscribe.empty())
+    out.link.queues.push_back(amqp_queue{queue_base, rmq.subscribe});
+  auto temporary = rmq.subscribe_temporary;
+  if (std::find(temporary.begin(), temporary.end(), "Health.Request") == temporary.end())
+    temporary.push_back("Health.Request");
+  out.link.queues.push_back(amqp_queue{"", temporary});
+  auto dir = std::filesystem::path{rmq.outbox};
+  if (dir.is_relative())
+    dir = std::filesystem::path{cfg.base_dir} / dir;
+  out.outbox.dir = dir.lexically_normal().string();
+  out.outbox.max_bytes = rmq.outbox_max_mb << 20;
+  out.confirm_window = rmq.confirm ? rmq.confirm_window : 1000;
+  out.publish_patterns = rmq.publish;
+  return out;
+}
+
+bool same_rabbitmq(const warden_config& x, const warden_config& y) {
+  auto& a = x.rabbitmq;
+  auto& b = y.rabbitmq;
+  return a.enabled == b.enabled && a.url == b.url && a.exchange == b.exchange &&
+         a.outbox == b.outbox && a.outbox_max_mb == b.outbox_max_mb &&
+         a.heartbeat == b.heartbeat && a.confirm == b.confirm &&
+         a.confirm_window == b.confirm_window && a.prefetch == b.prefetch &&
+         a.publish == b.publish && a.subscribe == b.subscribe &&
+         a.subscribe_temporary == b.subscribe_temporary && x.program == y.program &&
+         x.node == y.node;
+}
+
+/// The root spec of `cfg` with the gateway in front when the config has a
+/// `rabbitmq` section: it starts first and stops last.
+supervisor_spec with_gateway(const warden_config& cfg, gateway_context ctx) {
+  auto spec = cfg.supervisor;
+  if (cfg.rabbitmq.enabled) {
+    ctx.program = cfg.program;
+    ctx.node = cfg.node;
+    spec.children.insert(spec.children.begin(),
+                         gateway_child(gateway_child_name, gateway_settings_of(cfg), ctx));
+  }
+  return spec;
+}
+
 struct reloader_state {
+  gateway_context gateway;
   loaded_config current;
   std::string path;
   load_options opts;
@@ -81,11 +138,22 @@ caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
       return make_error(error::invalid_spec,
                         std::to_string(loaded.errors.size()) + " error(s) in " + st.path);
     }
-    auto diff = diff_configs(st.current.config, loaded.config->config);
+    auto& next = loaded.config->config;
+    auto diff = diff_configs(st.current.config, next);
+    auto gateway_path = std::string{"root/"} + gateway_child_name;
+    if (!same_rabbitmq(st.current.config, next)) {
+      if (!st.current.config.rabbitmq.enabled)
+        diff.added.push_back(gateway_path);
+      else if (!next.rabbitmq.enabled)
+        diff.removed.push_back(gateway_path);
+      else
+        diff.restarted.push_back(gateway_path);
+    }
     auto text = summary(diff);
+    auto plan = make_reload_plan(next, diff);
+    plan.spec = with_gateway(next, st.gateway);
     if (!diff.empty())
-      self->request(st.root, caf::infinite, reload_atom::value,
-                    make_reload_plan(loaded.config->config, diff))
+      self->request(st.root, caf::infinite, reload_atom::value, std::move(plan))
           .then([](caf::ok_atom) {},
                 [self](caf::error& err) {
                   self->state.log->error("reload not applied: {}", describe(err));
@@ -171,14 +239,27 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   ctx.registry = std::make_shared<path_registry>();
   ctx.events = std::make_shared<lifecycle_bus>();
   auto started = std::chrono::steady_clock::now();
-  // The ticker first: it must see the first start of every child.
+  // The bus first: services find it in CAF's registry from their first turn.
+  bus_options bus_opts;
+  bus_opts.gateway_expected = cfg.rabbitmq.enabled;
+  bus_opts.out_patterns = cfg.rabbitmq.enabled ? cfg.rabbitmq.publish
+                                               : std::vector<std::string>{};
+  auto bus = spawn_bus(sys, ctx.registry, ctx.events, bus_opts);
+  sys.registry().put(bus_name, caf::actor_cast<caf::strong_actor_ptr>(bus));
+  gateway_context gw_ctx;
+  gw_ctx.registry = ctx.registry;
+  gw_ctx.events = ctx.events;
+  gw_ctx.started_ms = wall_clock_ms();
+  // The ticker next: it must see the first start of every child.
   auto state_file =
       (std::filesystem::path{cfg.base_dir} / "state" / "last_fire").string();
   auto ticker =
       spawn_ticker(sys, schedules_of(cfg), ctx.registry, ctx.events, state_file);
-  auto root = spawn_supervisor(sys, "root", cfg.supervisor, ctx);
+  auto root = spawn_supervisor(sys, "root", with_gateway(cfg, gw_ctx), ctx);
   if (!root) {
     log->error("cannot start the tree: {}", describe(root.error()));
+    sys.registry().erase(bus_name);
+    self_destruct(sys, bus);
     self_destruct(sys, ticker);
     return exit_config;
   }
@@ -190,7 +271,8 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   // argument tuple for function actors spawned without any (UBSan).
   auto reload_actor = sys.spawn(
       [](caf::stateful_actor<reloader_state>* r, loaded_config current, std::string file,
-         load_options options, caf::actor tree, caf::actor ticks) {
+         load_options options, caf::actor tree, caf::actor ticks, gateway_context gw) {
+        r->state.gateway = std::move(gw);
         r->state.current = std::move(current);
         r->state.path = std::move(file);
         r->state.opts = std::move(options);
@@ -199,7 +281,7 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
         r->state.log = spdlog::get("config");
         return reloader(r);
       },
-      loaded, path, opts, *root, ticker);
+      loaded, path, opts, *root, ticker, gw_ctx);
   // Code in this process (and the control plane) reloads through the
   // registry: `sys.registry().get(reloader_name)` ← `reload_atom`.
   sys.registry().put(reloader_name, caf::actor_cast<caf::strong_actor_ptr>(reload_actor));
@@ -254,7 +336,9 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   }
   // Registry entries and self-arming timers would keep the system alive.
   sys.registry().erase(reloader_name);
+  sys.registry().erase(bus_name);
   self->send_exit(reload_actor, caf::exit_reason::kill);
+  self_destruct(sys, bus);
   self_destruct(sys, ticker);
   log->info("stopped (exit code {})", code);
   spdlog::shutdown();

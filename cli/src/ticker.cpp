@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <set>
+#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -17,6 +18,7 @@ namespace warden {
 namespace {
 
 using tick_timer_atom = caf::atom_constant<caf::atom("wd_ttimer")>;
+using tick_flush_atom = caf::atom_constant<caf::atom("wd_tflush")>;
 
 constexpr auto save_interval = std::chrono::seconds{1};
 constexpr auto show_interval = std::chrono::milliseconds{250};
@@ -71,6 +73,8 @@ struct ticker_state {
   path_registry_ptr registry;
   lifecycle_bus_ptr events;
   std::string state_file;
+  /// The time of day (the system clock, or a test's manual clock).
+  ticker_clock clock;
   std::map<std::string, schedule_spec> specs; // key → spec, to diff reloads
   std::map<std::string, std::string> groups;  // key → child path
   std::optional<schedule_time> armed;
@@ -79,6 +83,12 @@ struct ticker_state {
   schedule_time last_save{};
   std::set<std::string> unshown; // fired since the diagnostics were updated
   schedule_time last_show{};
+  bool flush_armed = false; // a tick_flush_atom is on its way
+  /// Counts the starts and stops of each child: the answer to a tick sent to
+  /// an earlier instance must not mark a tick of the current one handled.
+  std::unordered_map<std::string, uint64_t> runs;
+  /// Ticks sent and not answered yet, by key: only these schedules can skip.
+  std::unordered_map<std::string, uint64_t> waiting;
   std::shared_ptr<spdlog::logger> log;
 };
 
@@ -96,11 +106,28 @@ void show(ticker_actor* self, const std::string& key) {
   auto prefix = "schedule." + st.book.spec(key)->tick + ".";
   if (info->next_fire)
     diag->set_value(prefix + "next", iso(*info->next_fire));
+  else
+    diag->clear_value(prefix + "next");
   if (info->last_fire)
     diag->set_value(prefix + "last", iso(*info->last_fire));
   diag->set_value(prefix + "fired", std::to_string(info->fired));
   diag->set_value(prefix + "late", std::to_string(info->late));
   diag->set_value(prefix + "skipped", std::to_string(info->skipped));
+}
+
+/// Removes what `show` wrote for a schedule that is gone.
+void unshow(ticker_actor* self, const std::string& key) {
+  auto& st = self->state;
+  auto group = st.groups.find(key);
+  auto spec = st.book.spec(key);
+  if (group == st.groups.end() || spec == nullptr)
+    return;
+  auto diag = st.registry->find(group->second);
+  if (!diag)
+    return;
+  auto prefix = "schedule." + spec->tick + ".";
+  for (auto name : {"next", "last", "fired", "late", "skipped"})
+    diag->clear_value(prefix + name);
 }
 
 void save(ticker_actor* self, schedule_time now) {
@@ -128,18 +155,68 @@ void arm(ticker_actor* self) {
   ++st.gen;
   if (!next)
     return;
-  auto delay = *next - std::chrono::system_clock::now();
-  if (delay < schedule_duration::zero())
-    delay = schedule_duration::zero();
+  auto delay = std::max(*next - st.clock(), schedule_duration::zero());
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::nanoseconds>(delay),
                      tick_timer_atom::value, st.gen);
 }
 
+/// Diagnostics at most every 250 ms and the file at most every second:
+/// formatting and writing must not make the next tick late. What is left
+/// waits for one flush message (armed only while something is pending, so
+/// an idle ticker has no timer of its own).
+void tidy(ticker_actor* self, schedule_time now) {
+  auto& st = self->state;
+  if (!st.unshown.empty() && now - st.last_show >= show_interval) {
+    for (auto& key : st.unshown)
+      show(self, key);
+    st.unshown.clear();
+    st.last_show = now;
+  }
+  bool unsaved = st.dirty && !st.state_file.empty();
+  if (unsaved && now - st.last_save >= save_interval) {
+    save(self, now);
+    unsaved = false;
+  }
+  if (st.flush_armed || (st.unshown.empty() && !unsaved))
+    return;
+  auto at = st.unshown.empty() ? st.last_save + save_interval
+                               : st.last_show + show_interval;
+  if (unsaved)
+    at = std::min(at, st.last_save + save_interval);
+  auto delay = std::max(at - now, schedule_duration::zero());
+  st.flush_armed = true;
+  self->delayed_send(self, std::chrono::duration_cast<std::chrono::nanoseconds>(delay),
+                     tick_flush_atom::value);
+}
+
+/// The answer to a tick: handled, unless it comes from an earlier instance
+/// of the child (whose ticks the book dropped when it stopped).
+void answered(ticker_actor* self, const std::string& key, const std::string& group,
+              uint64_t run) {
+  auto& st = self->state;
+  auto r = st.runs.find(group);
+  if (r == st.runs.end() || r->second != run)
+    return;
+  st.book.handled(key);
+  if (auto w = st.waiting.find(key); w != st.waiting.end() && --w->second == 0)
+    st.waiting.erase(w);
+}
+
+/// A child started or stopped: the book drops its outstanding ticks.
+void new_run(ticker_actor* self, const std::string& group) {
+  auto& st = self->state;
+  ++st.runs[group];
+  for (auto& [key, path] : st.groups)
+    if (path == group)
+      st.waiting.erase(key);
+}
+
 void fire(ticker_actor* self) {
   auto& st = self->state;
-  auto now = std::chrono::system_clock::now();
+  auto now = st.clock();
   for (auto& t : st.book.due(now)) {
     st.dirty = true;
+    st.unshown.insert(t.key);
     auto target = st.registry->whereis(t.group);
     if (!target) {
       st.book.handled(t.key);
@@ -148,28 +225,26 @@ void fire(ticker_actor* self) {
     tick msg{t.tick, to_string(t.kind), to_ms(t.due),
              std::chrono::duration_cast<std::chrono::microseconds>(t.lateness).count(),
              t.missed};
-    auto key = t.key;
+    ++st.waiting[t.key];
     self->request(target, caf::infinite, std::move(msg))
-        .then([self, key](bool) { self->state.book.handled(key); },
-              [self, key](caf::error&) { self->state.book.handled(key); });
-    st.unshown.insert(t.key);
+        .then(
+            [self, key{t.key}, group{t.group}, run{st.runs[t.group]}](bool) {
+              answered(self, key, group, run);
+            },
+            [self, key{t.key}, group{t.group}, run{st.runs[t.group]}](caf::error&) {
+              answered(self, key, group, run);
+            });
   }
-  // Diagnostics after delivery, and at most every 250 ms: formatting them
-  // must not make the next tick late.
-  if (now - st.last_show >= show_interval) {
-    for (auto& key : st.unshown)
-      show(self, key);
-    st.unshown.clear();
-    st.last_show = now;
-  }
-  if (now - st.last_save >= save_interval)
-    save(self, now);
+  // A schedule whose tick is unanswered may just have skipped one.
+  for (auto& [key, n] : st.waiting)
+    st.unshown.insert(key);
+  tidy(self, now);
 }
 
 /// Adds, replaces or removes schedules so that they match `set`.
 void apply(ticker_actor* self, const schedule_set& set) {
   auto& st = self->state;
-  auto now = std::chrono::system_clock::now();
+  auto now = st.clock();
   std::map<std::string, std::pair<std::string, schedule_spec>> wanted;
   for (auto& [path, schedules] : set.by_child)
     for (auto& x : schedules) {
@@ -183,8 +258,11 @@ void apply(ticker_actor* self, const schedule_set& set) {
     }
   for (auto i = st.specs.begin(); i != st.specs.end();) {
     if (wanted.count(i->first) == 0) {
+      unshow(self, i->first);
       st.book.remove(i->first);
       st.groups.erase(i->first);
+      st.waiting.erase(i->first);
+      st.unshown.erase(i->first);
       i = st.specs.erase(i);
     } else {
       ++i;
@@ -203,23 +281,31 @@ void apply(ticker_actor* self, const schedule_set& set) {
       st.groups.emplace(key, path);
       // A child that runs already starts its new schedule now.
       if (auto diag = st.registry->find(path);
-          diag && diag->state() == child_state::running)
+          diag && (diag->state() == child_state::running ||
+                   diag->state() == child_state::starting))
         st.book.start(key, false, now);
+      show(self, key);
     } else if (known->second != spec) {
-      if (st.book.replace(key, spec, now, &why))
+      if (st.book.replace(key, spec, now, &why)) {
         known->second = spec;
-      else
+        show(self, key);
+      } else {
         st.log->error("ticker: {}: {}", key, why);
+      }
     }
   }
 }
 
 caf::behavior ticker(ticker_actor* self, schedule_set initial, path_registry_ptr registry,
-                     lifecycle_bus_ptr events, std::string state_file) {
+                     lifecycle_bus_ptr events, std::string state_file,
+                     ticker_clock clock) {
   auto& st = self->state;
   st.registry = std::move(registry);
   st.events = std::move(events);
   st.state_file = std::move(state_file);
+  st.clock = std::move(clock);
+  if (!st.clock)
+    st.clock = [] { return std::chrono::system_clock::now(); };
   st.log = spdlog::get("warden");
   if (!st.log)
     st.log = spdlog::default_logger();
@@ -235,7 +321,7 @@ caf::behavior ticker(ticker_actor* self, schedule_set initial, path_registry_ptr
   // is gone by the time attached functors run).
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.events->unsubscribe(caf::actor_cast<caf::actor>(self));
-    save(self, std::chrono::system_clock::now());
+    save(self, self->state.clock());
     self->quit(msg.reason);
   });
   arm(self);
@@ -247,17 +333,23 @@ caf::behavior ticker(ticker_actor* self, schedule_set initial, path_registry_ptr
         fire(self);
         arm(self);
       },
+      [self](tick_flush_atom) {
+        self->state.flush_armed = false;
+        tidy(self, self->state.clock());
+      },
       [self](const lifecycle_event& ev) {
         auto& st = self->state;
-        auto now = std::chrono::system_clock::now();
+        auto now = st.clock();
         switch (ev.kind) {
           case lifecycle_kind::started:
           case lifecycle_kind::restarted:
+            new_run(self, ev.child);
             st.book.on_child_start(ev.child, ev.kind == lifecycle_kind::started, now);
             break;
           case lifecycle_kind::stopped:
           case lifecycle_kind::crashed:
           case lifecycle_kind::backoff:
+            new_run(self, ev.child);
             st.book.on_child_stop(ev.child);
             break;
           default:
@@ -287,10 +379,10 @@ schedule_set schedules_of(const warden_config& cfg) {
 
 caf::actor spawn_ticker(caf::actor_system& sys, schedule_set initial,
                         path_registry_ptr registry, lifecycle_bus_ptr events,
-                        std::string state_file) {
+                        std::string state_file, ticker_clock clock) {
   auto bus = events;
   auto result = sys.spawn(ticker, std::move(initial), std::move(registry),
-                          std::move(events), std::move(state_file));
+                          std::move(events), std::move(state_file), std::move(clock));
   // Subscribed before this returns, not when the actor first runs: the
   // tree may start (and report its children started) in between.
   bus->subscribe(result);

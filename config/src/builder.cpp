@@ -9,6 +9,10 @@
 #include "suggest.hpp"
 #include "value_text.hpp"
 #include "warden/config/duration.hpp"
+#include "warden/messaging/topic.hpp"
+#include "warden/schedule/cron_expr.hpp"
+#include "warden/schedule/find_zone.hpp"
+#include "warden/schedule/next_fire.hpp"
 #include "warden/supervisor/validate.hpp"
 
 namespace warden::detail {
@@ -29,8 +33,10 @@ const std::vector<std::string> log_levels = {"trace", "debug",    "info", "warn"
                                              "error", "critical", "off"};
 const std::vector<std::string> control_keys = {"listen", "port", "token", "tls_cert",
                                                "tls_key"};
-const std::vector<std::string> rabbitmq_keys = {"enabled", "url",         "exchange",
-                                                "outbox",  "heartbeat_s", "confirm"};
+const std::vector<std::string> rabbitmq_keys = {
+    "enabled",        "url",       "exchange",  "outbox",
+    "outbox_max_mb",  "heartbeat_s", "confirm", "confirm_window",
+    "prefetch",       "publish",   "subscribe", "subscribe_temporary"};
 const std::vector<std::string> flag_keys = {"strategy", "intensity", "period_s",
                                             "backoff", "auto_shutdown"};
 const std::vector<std::string> backoff_keys = {"min_ms", "max_ms", "jitter", "reset_ms"};
@@ -41,6 +47,12 @@ const std::vector<std::string> supervisor_only_keys = {
     "strategy", "intensity", "period_s", "auto_shutdown", "children"};
 const std::vector<std::string> schedule_keys = {
     "tick", "every", "cron", "timezone", "at_start", "catch_up", "overlap", "jitter"};
+
+// Whether `expr` fires at all (`0 0 31 2 *` never does). `next_fire` looks
+// eight years ahead, enough for every date, so any start will do.
+bool fires(const cron_expr& expr, const date::time_zone* zone) {
+  return next_fire(expr, schedule_time{}, zone).has_value();
+}
 
 bool contains(const std::vector<std::string>& xs, const std::string& x) {
   return std::find(xs.begin(), xs.end(), x) != xs.end();
@@ -441,6 +453,44 @@ private:
     if (auto x = g->member("confirm"))
       if (auto b = boolean(*x, "rabbitmq.confirm"))
         out.confirm = *b;
+    if (auto x = g->member("outbox_max_mb"))
+      if (auto n = integer_in(*x, "rabbitmq.outbox_max_mb", 1, 1 << 20))
+        out.outbox_max_mb = static_cast<uint64_t>(*n);
+    if (auto x = g->member("confirm_window"))
+      if (auto n = integer_in(*x, "rabbitmq.confirm_window", 1, 65535))
+        out.confirm_window = static_cast<size_t>(*n);
+    if (auto x = g->member("prefetch"))
+      if (auto n = integer_in(*x, "rabbitmq.prefetch", 1, 65535))
+        out.prefetch = static_cast<uint16_t>(*n);
+    topic_list(*g, "publish", false, out.publish);
+    topic_list(*g, "subscribe", true, out.subscribe);
+    topic_list(*g, "subscribe_temporary", true, out.subscribe_temporary);
+  }
+
+  /// A list of topic patterns, e.g. `publish = [ "File.#" ]`.
+  void topic_list(const config_value& g, const char* key, bool binding,
+                  std::vector<std::string>& out) {
+    auto x = g.member(key);
+    if (x == nullptr)
+      return;
+    auto where = std::string{"rabbitmq."} + key;
+    if (x->type != kind::array && x->type != kind::list) {
+      error(*x, where, "must be a list of topic patterns, e.g. [ \"File.#\" ]");
+      return;
+    }
+    out.clear();
+    for (size_t i = 0; i < x->items.size(); ++i) {
+      auto item = where + "[" + std::to_string(i) + "]";
+      if (auto t = text(x->items[i], item)) {
+        if (!valid_pattern(*t))
+          error(x->items[i], item,
+                "'" + *t + "' is not a topic pattern (dot-separated words; '*' and '#' "
+                "stand alone as words)");
+        else
+          out.push_back(*t);
+      }
+    }
+    (void) binding;
   }
 
   // -- supervisors -------------------------------------------------------
@@ -805,15 +855,29 @@ private:
                 a(x.type));
       return;
     }
+    // The ticker keys a schedule by its child and tick name: a second
+    // schedule with the same tick would silently replace the first.
+    std::map<std::string, unsigned> first_line;
     for (size_t i = 0; i < x.items.size(); ++i) {
       auto where = path + "[" + std::to_string(i) + "]";
       auto& item = x.items[i];
-      if (item.type != kind::group)
+      if (item.type != kind::group) {
         error(item, where,
               std::string{"must be a group { every = ...; tick = ...; }, not "} +
                   a(item.type));
-      else
-        schedule(item, where, out);
+        continue;
+      }
+      auto before = out.size();
+      schedule(item, where, out);
+      if (out.size() == before)
+        continue;
+      auto& tick = out.back().tick;
+      if (auto [at, fresh] = first_line.emplace(tick, item.line); !fresh) {
+        auto t = item.member("tick");
+        error(t != nullptr ? *t : item, t != nullptr ? append_step(where, "tick") : where,
+              "duplicate tick '" + tick + "' (first at line " +
+                  std::to_string(at->second) + ")");
+      }
     }
   }
 
@@ -836,19 +900,46 @@ private:
         else
           result.every = *d;
       }
+    // The cron syntax and the zone are checked here, with the scheduler's
+    // own parser and tz database, so that `warden check` finds what the
+    // ticker would refuse.
+    std::optional<cron_expr> expr;
     if (cron != nullptr)
-      if (auto t = nonempty_text(*cron, append_step(path, "cron")))
-        result.cron = *t;
+      if (auto t = nonempty_text(*cron, append_step(path, "cron"))) {
+        std::string why;
+        expr = cron_expr::parse(*t, &why);
+        if (expr)
+          result.cron = *t;
+        else
+          error(*cron, append_step(path, "cron"),
+                cron->secret ? std::string{"bad cron expression"} : why);
+      }
     if (every != nullptr && cron != nullptr)
       error(g, path, "takes either 'every' or 'cron', not both");
     else if (every == nullptr && cron == nullptr)
       error(g, path, "needs 'every' or 'cron'");
+    const date::time_zone* zone = nullptr;
+    bool zone_ok = true;
     if (auto x = g.member("timezone")) {
-      if (cron == nullptr)
-        error(*x, append_step(path, "timezone"), "applies only to 'cron'");
-      else if (auto t = text(*x, append_step(path, "timezone")))
-        result.timezone = *t;
+      auto where = append_step(path, "timezone");
+      if (cron == nullptr) {
+        error(*x, where, "applies only to 'cron'");
+      } else if (auto t = text(*x, where)) {
+        std::string why;
+        zone = find_zone(*t, &why);
+        if (zone != nullptr)
+          result.timezone = *t;
+        else
+          error(*x, where, x->secret ? std::string{"unknown time zone"} : why);
+        zone_ok = zone != nullptr;
+      } else {
+        zone_ok = false;
+      }
     }
+    if (expr && zone_ok && every == nullptr && !fires(*expr, zone))
+      error(*cron, append_step(path, "cron"),
+            cron->secret ? std::string{"never fires"}
+                         : "cron \"" + expr->text() + "\" never fires (no date matches it)");
     if (auto x = g.member("at_start")) {
       auto where = append_step(path, "at_start");
       if (x->type == kind::boolean) {
@@ -872,8 +963,13 @@ private:
                                         {"skip", "queue"}))
         result.overlap = *m;
     if (auto x = g.member("jitter"))
-      if (auto d = duration(*x, append_step(path, "jitter")))
-        result.jitter = *d;
+      if (auto d = duration(*x, append_step(path, "jitter"))) {
+        if (result.every && *d >= *result.every)
+          error(*x, append_step(path, "jitter"),
+                "must be shorter than 'every' (" + format_duration(*result.every) + ")");
+        else
+          result.jitter = *d;
+      }
     out.push_back(std::move(result));
   }
 

@@ -1,17 +1,14 @@
 #include "warden/schedule/last_fire_file.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <date/date.h>
+
+#include "warden/schedule/atomic_write.hpp"
 
 namespace warden {
 
@@ -62,63 +59,6 @@ bool parse_time(std::string_view x, schedule_time& result) {
             std::chrono::seconds{s} + std::chrono::milliseconds{ms};
   result =
       schedule_time{std::chrono::duration_cast<schedule_duration>(tp.time_since_epoch())};
-  return true;
-}
-
-bool fail(std::string* why, const std::string& what, int err) {
-  if (why != nullptr)
-    *why = what + ": " + std::strerror(err);
-  return false;
-}
-
-/// Temporary file in the same directory, fsync, rename, directory fsync.
-bool write_atomically(const std::string& path, std::string_view text, std::string* why) {
-  std::filesystem::path target{path};
-  auto dir = target.parent_path();
-  if (dir.empty())
-    dir = ".";
-  auto pattern = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
-  std::vector<char> name{pattern.begin(), pattern.end()};
-  name.push_back('\0');
-  int fd = ::mkstemp(name.data());
-  if (fd < 0)
-    return fail(why, "cannot create a temporary file in " + dir.string(), errno);
-  std::string tmp{name.data()};
-  auto abandon = [&](const std::string& what) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail(why, what, err);
-  };
-  size_t done = 0;
-  while (done < text.size()) {
-    auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return abandon("cannot write " + tmp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, 0644) != 0)
-    return abandon("cannot set the permissions of " + tmp);
-  if (::fsync(fd) != 0)
-    return abandon("cannot sync " + tmp);
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return fail(why, "cannot close " + tmp, err);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return fail(why, "cannot rename " + tmp + " to " + path, err);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
   return true;
 }
 
@@ -200,7 +140,7 @@ last_fire_load parse_last_fires(std::string_view text, const std::string& origin
 
 bool save_last_fires(const std::string& path, const last_fire_map& times,
                      std::string* why) {
-  return write_atomically(path, format_last_fires(times), why);
+  return write_file_atomically(path, format_last_fires(times), why, 0644);
 }
 
 last_fire_load load_last_fires(const std::string& path) {

@@ -242,6 +242,90 @@ const bad_config cases[] = {
    CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = { every = \"1s\"; jitter = \"-1s\"; }; }"),
    {"bad.cfg:2: supervisor.children.a.schedule.jitter: bad duration \"-1s\": expected a number "
     "at '-1s'"}},
+  {"cron_out_of_range",
+   CHILDREN("  { name = \"a\"; type = \"worker\";\n"
+            "    schedule = ( { cron = \"0 25 * * *\"; tick = \"nightly\"; } ); }"),
+   {"bad.cfg:3: supervisor.children.a.schedule[0].cron: cron \"0 25 * * *\": hour 25 out of "
+    "range 0-23"}},
+  {"cron_with_four_fields",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = { cron = \"0 0 * *\"; }; }"),
+   {"bad.cfg:2: supervisor.children.a.schedule.cron: cron \"0 0 * *\": expected 5 fields "
+    "(minute hour day-of-month month day-of-week), got 4"}},
+  {"cron_unknown_macro",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = { cron = \"@reboot\"; }; }"),
+   {"bad.cfg:2: supervisor.children.a.schedule.cron: cron \"@reboot\": unknown macro "
+    "\"@reboot\" (known: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly)"}},
+  {"cron_bad_name",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = { cron = \"0 0 * * funday\"; }; }"),
+   {"bad.cfg:2: supervisor.children.a.schedule.cron: cron \"0 0 * * funday\": day-of-week "
+    "\"funday\" is not a number or a name"}},
+  {"cron_never_fires",
+   CHILDREN("  { name = \"a\"; type = \"worker\";\n"
+            "    schedule = { cron = \"0 0 31 2 *\"; timezone = \"UTC\"; }; }"),
+   {"bad.cfg:3: supervisor.children.a.schedule.cron: cron \"0 0 31 2 *\" never fires (no date "
+    "matches it)"}},
+  {"cron_not_a_string",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = { cron = 5; }; }"),
+   {"bad.cfg:2: supervisor.children.a.schedule.cron: must be a string, not an integer"}},
+  {"unknown_time_zone",
+   CHILDREN("  { name = \"a\"; type = \"worker\";\n"
+            "    schedule = { cron = \"0 0 * * *\";\n"
+            "                 timezone = \"Mars/Base\"; }; }"),
+   {"bad.cfg:4: supervisor.children.a.schedule.timezone: unknown time zone \"Mars/Base\""}},
+  {"misspelled_time_zone",
+   CHILDREN("  { name = \"a\"; type = \"worker\";\n"
+            "    schedule = ( { every = \"1m\"; },\n"
+            "                 { cron = \"@daily\"; tick = \"d\"; timezone = \"Europe/Olso\"; } ); }"),
+   {"bad.cfg:4: supervisor.children.a.schedule[1].timezone: unknown time zone "
+    "\"Europe/Olso\""}},
+  {"jitter_not_shorter_than_every",
+   CHILDREN("  { name = \"a\"; type = \"worker\";\n"
+            "    schedule = { every = \"1s\";\n"
+            "                 jitter = \"1s\"; }; }"),
+   {"bad.cfg:4: supervisor.children.a.schedule.jitter: must be shorter than 'every' (1s)"}},
+  {"jitter_without_unit",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = { every = \"1m\"; jitter = \"2\"; }; }"),
+   {"bad.cfg:2: supervisor.children.a.schedule.jitter: bad duration \"2\": a unit (ms, s, m, "
+    "h, d) must follow each number"}},
+  {"fractional_every",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = { every = \"1.5s\"; }; }"),
+   {"bad.cfg:2: supervisor.children.a.schedule.every: bad duration \"1.5s\": a unit (ms, s, "
+    "m, h, d) must follow each number"}},
+  {"at_start_not_a_choice",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = { every = \"1s\"; at_start = 1; }; }"),
+   {"bad.cfg:2: supervisor.children.a.schedule.at_start: must be true, false, \"none\", "
+    "\"always\" or \"once\", not an integer"}},
+  {"bad_catch_up",
+   CHILDREN("  { name = \"a\"; type = \"worker\";\n"
+            "    schedule = { cron = \"@hourly\"; catch_up = \"all\"; }; }"),
+   {"bad.cfg:3: supervisor.children.a.schedule.catch_up: unknown catch_up 'all' (expected "
+    "none or one)"}},
+  {"bad_overlap",
+   CHILDREN("  { name = \"a\"; type = \"worker\";\n"
+            "    schedule = { every = \"1s\"; overlap = \"queu\"; }; }"),
+   {"bad.cfg:3: supervisor.children.a.schedule.overlap: unknown overlap 'queu' (did you mean "
+    "'queue'?)"}},
+  {"overlap_not_a_string",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = { every = \"1s\"; overlap = true; }; }"),
+   {"bad.cfg:2: supervisor.children.a.schedule.overlap: must be a string, not a boolean"}},
+  {"duplicate_tick",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = (\n"
+            "    { every = \"1s\"; tick = \"scan\"; },\n"
+            "    { cron = \"@daily\"; tick = \"scan\"; } ); }"),
+   {"bad.cfg:4: supervisor.children.a.schedule[1].tick: duplicate tick 'scan' (first at line "
+    "3)"}},
+  {"every_schedule_error_at_once",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; schedule = (\n"
+            "    { cron = \"*/15 * * * 9\"; tick = \"q\"; },\n"
+            "    { cron = \"@daily\"; tick = \"d\"; timezone = \"Nowhere/Town\"; },\n"
+            "    { every = \"10s\"; jitter = \"1m\"; overlap = \"drop\"; } ); }"),
+   {"bad.cfg:3: supervisor.children.a.schedule[0].cron: cron \"*/15 * * * 9\": day-of-week 9 "
+    "out of range 0-7",
+    "bad.cfg:4: supervisor.children.a.schedule[1].timezone: unknown time zone "
+    "\"Nowhere/Town\"",
+    "bad.cfg:5: supervisor.children.a.schedule[2].overlap: unknown overlap 'drop' (expected "
+    "skip or queue)",
+    "bad.cfg:5: supervisor.children.a.schedule[2].jitter: must be shorter than 'every' (10s)"}},
 };
 // clang-format on
 

@@ -35,10 +35,15 @@ enum class error : uint8_t {
   start_failed,
   /// Its dependencies are not running, so the child cannot start.
   dependency_not_running,
+  /// A message or request was malformed (bad topic, bad JSON, bad field).
+  invalid_argument,
+  /// A resource refused the work for now: the outbox is full, its disk
+  /// failed, the gateway is away. Retry later (back-pressure).
+  unavailable,
 };
 
 /// The number of enumerators, for the round-trip test of `to_string`.
-constexpr uint8_t error_count = static_cast<uint8_t>(error::dependency_not_running) + 1;
+constexpr uint8_t error_count = static_cast<uint8_t>(error::unavailable) + 1;
 
 /// Returns the enumerator's name, e.g. "intensity_exceeded".
 const char* to_string(error x) noexcept;

@@ -6,6 +6,7 @@
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "warden/actors/bus_message.hpp"
 #include "warden/actors/diagnostics.hpp"
 #include "warden/actors/tick.hpp"
 
@@ -74,6 +75,16 @@ public:
   /// restarted on every params change.)
   virtual bool on_params(const nlohmann::json& params);
 
+  /// A message on a topic this service subscribed to. Runs in the
+  /// service's own turn; the sender (the broker, for messages from outside)
+  /// counts it as delivered once this returns.
+  virtual void on_message(const bus_message& msg);
+
+  /// A publish was refused (no bus, the gateway's outbox is full or its
+  /// disk failed). The default sets the flag `publish_failed` and the value
+  /// `publish.error`; override to retry or slow down.
+  virtual void on_publish_error(const bus_message& msg, const caf::error& reason);
+
   // -- calls for subclasses ---------------------------------------------------
 
   /// Reports readiness later: dependants wait until `ready()`.
@@ -86,6 +97,23 @@ public:
 
   /// Ends this instance as a crash with `reason`; the supervisor decides.
   void fail(std::string reason);
+
+  /// Publishes `body` (JSON) on `topic`: to local subscribers, and to the
+  /// broker when the gateway bridges the topic. Refusals reach
+  /// `on_publish_error`.
+  void publish(const std::string& topic, const nlohmann::json& body);
+
+  /// Publishes a prepared message (its id and time are filled in if empty).
+  void publish(bus_message msg);
+
+  /// Subscribes this child to a topic pattern (`*` one word, `#` any
+  /// number). The subscription belongs to the child's path: it survives
+  /// restarts and ends when the child is removed. Subscribing twice is one
+  /// subscription.
+  void subscribe(const std::string& pattern);
+
+  /// Ends a subscription; an empty pattern ends all of this child's.
+  void unsubscribe(const std::string& pattern);
 
   void set_flag(const std::string& flag);
   void clear_flag(const std::string& flag);
@@ -121,7 +149,11 @@ private:
   /// Offers new params (JSON text) to `on_params`; true if taken.
   bool take_params(const std::string& text);
 
+  /// The bus from CAF's registry (looked up on first use).
+  const caf::actor& bus();
+
   service_init init_;
+  caf::actor bus_;
   bool ready_delayed_ = false;
   bool ready_sent_ = false;
 };

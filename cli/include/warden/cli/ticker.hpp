@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +24,10 @@ struct schedule_set {
 /// The schedules of `cfg`.
 schedule_set schedules_of(const warden_config& cfg);
 
+/// Where the ticker reads the time of day: the system clock in production, a
+/// manual clock in tests.
+using ticker_clock = std::function<std::chrono::system_clock::time_point()>;
+
 /// Spawns the ticker: one `schedule_book` and one timer for every schedule
 /// of the tree. It follows the children's lifecycle (at_start, stops) on
 /// `events`, delivers `tick` messages to the current instance of each child
@@ -31,9 +37,15 @@ schedule_set schedules_of(const warden_config& cfg);
 /// keeps the last fire time per schedule in `state_file` (catch-up after a
 /// restart of warden). Send it a new `schedule_set` on reload; changed
 /// schedules are replaced, others untouched, children never restarted.
+///
+/// `clock` is the ticker's only notion of the time of day (empty: the
+/// system clock). Its timer waits on the actor system's clock for the
+/// difference to the next deadline, so a test drives the ticker by passing a
+/// clock that follows the test coordinator's virtual time and calling
+/// `advance_time` (see tests/actor/ticker_test.cpp).
 caf::actor spawn_ticker(caf::actor_system& sys, schedule_set initial,
                         path_registry_ptr registry, lifecycle_bus_ptr events,
-                        std::string state_file);
+                        std::string state_file, ticker_clock clock = {});
 
 } // namespace warden
 

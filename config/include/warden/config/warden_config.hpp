@@ -58,6 +58,19 @@ struct rabbitmq_config {
   std::chrono::seconds heartbeat{10};
   /// Publisher confirms: a message leaves the outbox once confirmed.
   bool confirm = true;
+  /// Bound of the outbox on disk; when full, publishers get an error.
+  uint64_t outbox_max_mb = 256;
+  /// Published but unconfirmed messages at most (1: confirm each).
+  size_t confirm_window = 1000;
+  /// Unacknowledged deliveries the broker may send at once.
+  uint16_t prefetch = 256;
+  /// Local topics that also go to the broker.
+  std::vector<std::string> publish{"#"};
+  /// Patterns bound to the durable queue `warden.<program>.<node>`
+  /// (permanent: messages wait there while warden is down).
+  std::vector<std::string> subscribe;
+  /// Patterns bound to an exclusive auto-delete queue (temporary).
+  std::vector<std::string> subscribe_temporary;
 };
 
 /// What the config says about one child beyond its `child_spec`.

@@ -32,9 +32,10 @@ std::string format_last_fires(const last_fire_map& times);
 /// Bad lines are ignored and reported; a missing end line is reported.
 last_fire_load parse_last_fires(std::string_view text, const std::string& origin);
 
-/// Writes the file atomically (temporary file, fsync, rename, directory
-/// fsync): readers see the old file or the new one. On failure returns false
-/// and sets `why`.
+/// Writes the file atomically (`write_file_atomically`: temporary file,
+/// fsync, rename, directory fsync): readers see the old file or the new one.
+/// A new file gets mode 0644, an existing one keeps its permissions. On
+/// failure returns false and sets `why`.
 bool save_last_fires(const std::string& path, const last_fire_map& times,
                      std::string* why = nullptr);
 

@@ -1,7 +1,6 @@
-#include "warden/config/atomic_write.hpp"
+#include "warden/schedule/atomic_write.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -23,7 +22,7 @@ bool fail(std::string* why, const std::string& what, int err) {
 } // namespace
 
 bool write_file_atomically(const std::string& path, std::string_view text,
-                           std::string* why) {
+                           std::string* why, unsigned new_file_mode) {
   std::filesystem::path target{path};
   auto dir = target.parent_path();
   if (dir.empty())
@@ -43,7 +42,8 @@ bool write_file_atomically(const std::string& path, std::string_view text,
   };
   // Keep the permissions of the file being replaced (mkstemp creates 0600).
   struct stat old;
-  if (::stat(path.c_str(), &old) == 0 && ::fchmod(fd, old.st_mode & 07777) != 0)
+  auto mode = ::stat(path.c_str(), &old) == 0 ? old.st_mode & 07777 : new_file_mode;
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0)
     return abandon("cannot set the permissions of " + tmp);
   size_t done = 0;
   while (done < text.size()) {
