@@ -179,8 +179,8 @@ void tidy(ticker_actor* self, schedule_time now) {
   }
   if (st.flush_armed || (st.unshown.empty() && !unsaved))
     return;
-  auto at = st.unshown.empty() ? st.last_save + save_interval
-                               : st.last_show + show_interval;
+  auto at =
+      st.unshown.empty() ? st.last_save + save_interval : st.last_show + show_interval;
   if (unsaved)
     at = std::min(at, st.last_save + save_interval);
   auto delay = std::max(at - now, schedule_duration::zero());
@@ -227,13 +227,11 @@ void fire(ticker_actor* self) {
              t.missed};
     ++st.waiting[t.key];
     self->request(target, caf::infinite, std::move(msg))
-        .then(
-            [self, key{t.key}, group{t.group}, run{st.runs[t.group]}](bool) {
-              answered(self, key, group, run);
-            },
-            [self, key{t.key}, group{t.group}, run{st.runs[t.group]}](caf::error&) {
-              answered(self, key, group, run);
-            });
+        .then([self, key{t.key}, group{t.group},
+               run{st.runs[t.group]}](bool) { answered(self, key, group, run); },
+              [self, key{t.key}, group{t.group}, run{st.runs[t.group]}](caf::error&) {
+                answered(self, key, group, run);
+              });
   }
   // A schedule whose tick is unanswered may just have skipped one.
   for (auto& [key, n] : st.waiting)

@@ -938,8 +938,9 @@ private:
     }
     if (expr && zone_ok && every == nullptr && !fires(*expr, zone))
       error(*cron, append_step(path, "cron"),
-            cron->secret ? std::string{"never fires"}
-                         : "cron \"" + expr->text() + "\" never fires (no date matches it)");
+            cron->secret
+                ? std::string{"never fires"}
+                : "cron \"" + expr->text() + "\" never fires (no date matches it)");
     if (auto x = g.member("at_start")) {
       auto where = append_step(path, "at_start");
       if (x->type == kind::boolean) {

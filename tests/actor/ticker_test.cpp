@@ -62,7 +62,8 @@ private:
 };
 
 child_spec tick_child(std::string name, tick_log log, bool hold = false) {
-  auto spec = worker(std::move(name), make_factory<tick_probe>(tick_probe::options{log, hold}));
+  auto spec =
+      worker(std::move(name), make_factory<tick_probe>(tick_probe::options{log, hold}));
   spec.type = "tick_probe";
   return spec;
 }
@@ -83,7 +84,8 @@ schedule_config cron(std::string tick_name, std::string expr, std::string zone =
 }
 
 /// 2026-03-02T00:00:00Z, a Monday: virtual time 0.
-const auto epoch = std::chrono::system_clock::time_point{std::chrono::seconds{1772409600}};
+const auto epoch =
+    std::chrono::system_clock::time_point{std::chrono::seconds{1772409600}};
 
 class ticker_test : public actor_fixture {
 public:

@@ -46,9 +46,11 @@ struct schedule_config {
   /// Set for interval schedules (`every = "5s"`); exactly one of `every` and
   /// `cron` is set.
   std::optional<std::chrono::milliseconds> every;
-  /// The cron expression as written (its syntax is checked by the scheduler).
+  /// The cron expression as written (checked when loading, with
+  /// `warden::cron_expr::parse`).
   std::string cron;
-  /// An IANA time zone for `cron`; empty means local time.
+  /// An IANA time zone for `cron` (checked when loading); empty means local
+  /// time.
   std::string timezone;
   at_start_mode at_start = at_start_mode::none;
   catch_up_mode catch_up = catch_up_mode::none;
