@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include <csignal>
+
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -31,6 +33,7 @@ namespace {
 using namespace std::chrono_literals;
 
 using burst_atom = caf::atom_constant<caf::atom("t_burst")>;
+using crash_atom = caf::atom_constant<caf::atom("t_crash")>;
 
 /// What the test's service received, readable from the test thread.
 struct inbox {
@@ -85,6 +88,7 @@ public:
           for (int i = first; i < first + count; ++i)
             publish(topic, nlohmann::json{{"n", i}});
         },
+        [this](crash_atom) { fail("crashed on purpose"); },
     };
   }
 
@@ -142,6 +146,10 @@ public:
   void burst(const std::string& topic, int first, int count) {
     caf::anon_send(ctx_.registry->whereis("root/client"), burst_atom::value, topic, first,
                    count);
+  }
+
+  void crash_client() {
+    caf::anon_send(ctx_.registry->whereis("root/client"), crash_atom::value);
   }
 
   /// A diagnostics value of the gateway ("" when unset).
@@ -364,6 +372,63 @@ TEST_F(gateway_test, broker_killed_while_publishing_loses_nothing) {
   EXPECT_TRUE(ordered) << "first arrivals out of order";
   EXPECT_EQ(client_service::errors.load(), 0);
   outside.delete_queue("t.chaos");
+}
+
+TEST_F(gateway_test, publishes_an_error_message_on_every_crash) {
+  amqp_client outside{broker().url()};
+  auto queue =
+      outside.declare_queue("warden", "Error.Message.test.n1", queue_kind::exclusive);
+  tree t{settings("errors"), nlohmann::json::object()};
+  ASSERT_TRUE(t.wait_value("state", "connected", 20s));
+  t.crash_client();
+  auto got = outside.consume(queue, 1, 20s);
+  ASSERT_EQ(got.size(), 1u);
+  auto body = nlohmann::json::parse(got[0].body);
+  EXPECT_EQ(body["path"], "root/client");
+  EXPECT_NE(body["reason"].get<std::string>().find("crashed on purpose"), std::string::npos)
+      << body.dump();
+  EXPECT_TRUE(body.contains("restarts"));
+  EXPECT_TRUE(body.contains("time"));
+}
+
+TEST_F(gateway_test, a_full_outbox_refuses_publishers_and_drops_nothing) {
+  // A broker that is not there: a port nobody listens on.
+  auto s = settings("full");
+  s.link.url = "amqp://guest:guest@127.0.0.1:1";
+  s.outbox.max_bytes = 20000; // about 200 records
+  s.outbox.segment_bytes = 4096;
+  auto before = client_service::errors.load();
+  tree t{s, nlohmann::json::object()};
+  ASSERT_TRUE(t.wait_value("state", "offline", 20s));
+  t.burst("Test.Out.full.x", 0, 1000);
+  // (The gateway shows its outbox depth at most every 250 ms.)
+  auto refused = 0;
+  auto kept = 0;
+  auto until = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < until) {
+    refused = client_service::errors.load() - before;
+    auto depth = t.gateway_value("outbox.depth");
+    kept = depth.empty() ? 0 : std::stoi(depth);
+    if (refused + kept == 1000)
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_GT(refused, 700);
+  EXPECT_GT(kept, 100);
+  EXPECT_EQ(refused + kept, 1000) << "every message either kept or refused, none lost";
+  auto diag = t.gateway_value("state");
+  EXPECT_EQ(diag, "offline");
+}
+
+TEST_F(gateway_test, a_silent_broker_is_noticed_by_heartbeats) {
+  auto& rb = broker();
+  tree t{settings("silent"), nlohmann::json::object()};
+  ASSERT_TRUE(t.wait_value("state", "connected", 20s));
+  ::kill(rb.pid(), SIGSTOP); // alive but silent: no RST, no FIN
+  bool noticed = t.wait_value("state", "offline", 15s);
+  ::kill(rb.pid(), SIGCONT);
+  EXPECT_TRUE(noticed) << "heartbeat_s = 2: two silent intervals end the connection";
+  EXPECT_TRUE(t.wait_value("state", "connected", 30s));
 }
 
 } // namespace
