@@ -1,5 +1,6 @@
 #include "warden/cli/ticker.hpp"
 
+#include <cstdio>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -113,6 +114,12 @@ void show(ticker_actor* self, const std::string& key) {
   diag->set_value(prefix + "fired", std::to_string(info->fired));
   diag->set_value(prefix + "late", std::to_string(info->late));
   diag->set_value(prefix + "skipped", std::to_string(info->skipped));
+  diag->set_value(prefix + "missed", std::to_string(info->missed));
+  auto worst_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(info->worst_lateness).count();
+  char worst[32];
+  std::snprintf(worst, sizeof(worst), "%.3f", static_cast<double>(worst_us) / 1000.0);
+  diag->set_value(prefix + "worst_late_ms", worst);
 }
 
 /// Removes what `show` wrote for a schedule that is gone.
@@ -126,7 +133,7 @@ void unshow(ticker_actor* self, const std::string& key) {
   if (!diag)
     return;
   auto prefix = "schedule." + spec->tick + ".";
-  for (auto name : {"next", "last", "fired", "late", "skipped"})
+  for (auto name : {"next", "last", "fired", "late", "skipped", "missed", "worst_late_ms"})
     diag->clear_value(prefix + name);
 }
 

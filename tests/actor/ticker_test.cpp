@@ -223,6 +223,8 @@ TEST_F(ticker_test, the_nth_tick_is_due_at_start_plus_n_intervals_even_when_late
   EXPECT_EQ((*log)[3].lateness_us, 0);
   EXPECT_EQ(kinds(log), (std::vector<std::string>(4, "regular")));
   EXPECT_EQ(value("root/w", "schedule.scan.late"), "2");
+  EXPECT_EQ(value("root/w", "schedule.scan.missed"), "1");
+  EXPECT_EQ(value("root/w", "schedule.scan.worst_late_ms"), "1500.000");
 }
 
 TEST_F(ticker_test, nothing_fires_before_its_time) {
