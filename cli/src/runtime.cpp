@@ -13,6 +13,7 @@
 #include "warden/cli/ticker.hpp"
 #include "warden/actors/atoms.hpp"
 #include "warden/actors/error.hpp"
+#include "warden/actors/identity.hpp"
 #include "warden/actors/system_config.hpp"
 #include "warden/cli/reload_diff.hpp"
 #include "warden/cli/run_main.hpp"
@@ -159,6 +160,7 @@ caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
                   self->state.log->error("reload not applied: {}", describe(err));
                 });
     self->send(st.ticker, schedules_of(loaded.config->config));
+    set_identity(identity{next.program, next.node});
     st.log->info("{}", text);
     st.current = std::move(*loaded.config);
     return text;
@@ -239,6 +241,7 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   ctx.registry = std::make_shared<path_registry>();
   ctx.events = std::make_shared<lifecycle_bus>();
   auto started = std::chrono::steady_clock::now();
+  set_identity(identity{cfg.program, cfg.node});
   // The bus first: services find it in CAF's registry from their first turn.
   bus_options bus_opts;
   bus_opts.gateway_expected = cfg.rabbitmq.enabled;
