@@ -48,7 +48,14 @@ service::service(caf::actor_config& cfg, service_init init)
     }
     if (content.match_elements<deliver_atom, bus_message>()) {
       self->on_message(content.get_as<bus_message>(1));
-      return caf::result<caf::message>{caf::make_message(true)};
+      // Answer a request only: CAF sends a value returned for a one-way
+      // message back to its sender, where it is an unexpected message
+      // (and the sender's default handler answers it with an error, which
+      // kills a service with the default error handler).
+      auto element = self->current_mailbox_element();
+      if (element != nullptr && element->mid.is_request())
+        return caf::result<caf::message>{caf::make_message(true)};
+      return caf::result<caf::message>{caf::message{}};
     }
     if (content.match_elements<params_atom, std::string>())
       return caf::result<caf::message>{

@@ -27,6 +27,16 @@ bool same_flags(const supervisor_flags& x, const supervisor_flags& y) {
          same_backoff(x.backoff, y.backoff) && x.shutdown == y.shutdown;
 }
 
+/// The spec fields a supervisor applies to a running child without
+/// restarting it (`enabled` included: the supervisor starts or stops it).
+bool same_child_fields(const child_spec& x, const child_spec& y) {
+  bool same_own_backoff = x.backoff.has_value() == y.backoff.has_value() &&
+                          (!x.backoff || same_backoff(*x.backoff, *y.backoff));
+  return x.enabled == y.enabled && x.restart == y.restart && x.shutdown == y.shutdown &&
+         x.depends_on == y.depends_on && x.significant == y.significant &&
+         same_own_backoff;
+}
+
 std::string list(const std::vector<std::string>& xs) {
   std::string result = "[";
   for (size_t i = 0; i < xs.size(); ++i)
@@ -64,7 +74,8 @@ reload_diff diff_configs(const warden_config& before, const warden_config& after
       result.restarted.push_back(path);
       continue;
     }
-    if (nested_now && !same_flags(old.supervisor->flags, spec->supervisor->flags))
+    if ((nested_now && !same_flags(old.supervisor->flags, spec->supervisor->flags)) ||
+        !same_child_fields(old, *spec))
       result.reconfigured.push_back(path);
     if (old.params != spec->params)
       result.changed.push_back(path);

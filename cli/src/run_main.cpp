@@ -17,6 +17,11 @@
 #include "warden/config/config_lookup.hpp"
 #include "warden/config/dump.hpp"
 #include "warden/config/load.hpp"
+#include "warden/control/client.hpp"
+#include "warden/services/dir_watcher.hpp"
+#include "warden/services/file_report.hpp"
+#include "warden/services/health.hpp"
+#include "warden/services/process.hpp"
 
 namespace warden {
 
@@ -89,6 +94,63 @@ int report(const load_result& result, std::FILE* out) {
   return exit_config;
 }
 
+/// A control command against a running warden: where to connect and the
+/// token come from the options, else from the config found by the usual
+/// lookup (a config that does not load still gives its defaults).
+int run_control_client(const std::string& command, const std::string& target,
+                       const std::string& config_path, const std::string& connect,
+                       const std::string& token, bool json, bool dot, bool tls,
+                       const service_types& types) {
+  client_options opts;
+  opts.json = json;
+  opts.dot = dot;
+  opts.tls = tls;
+  opts.color = ::isatty(STDOUT_FILENO) != 0;
+  auto src = find_source(config_path);
+  if (src.error.empty()) {
+    load_options lo;
+    lo.types = &types;
+    auto loaded = load(src, lo);
+    if (loaded.ok()) {
+      auto& control = loaded.config->config.control;
+      opts.host = control.listen == "0.0.0.0" || control.listen == "::" ? "127.0.0.1"
+                                                                        : control.listen;
+      opts.port = control.port;
+      opts.token = control.token;
+      opts.tls = opts.tls || !control.tls_cert.empty();
+      auto resolve = [&](const std::string& p) {
+        auto x = std::filesystem::path{p};
+        if (x.is_relative())
+          x = std::filesystem::path{loaded.config->config.base_dir} / x;
+        return x.string();
+      };
+      if (!control.tls_cert.empty() && !control.tls_key.empty()) {
+        opts.tls_ca = resolve(control.tls_cert);
+        opts.tls_cert = resolve(control.tls_cert);
+        opts.tls_key = resolve(control.tls_key);
+      }
+    }
+  }
+  if (!connect.empty()) {
+    auto colon = connect.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == connect.size()) {
+      std::fprintf(stderr, "--connect: expected HOST:PORT, not '%s'\n", connect.c_str());
+      return exit_usage;
+    }
+    opts.host = connect.substr(0, colon);
+    char* end = nullptr;
+    auto port = std::strtol(connect.c_str() + colon + 1, &end, 10);
+    if (*end != '\0' || port < 1 || port > 65535) {
+      std::fprintf(stderr, "--connect: bad port in '%s'\n", connect.c_str());
+      return exit_usage;
+    }
+    opts.port = static_cast<uint16_t>(port);
+  }
+  if (!token.empty())
+    opts.token = token;
+  return run_client(command, target, opts);
+}
+
 } // namespace
 
 const char* embedded_default_config() {
@@ -99,6 +161,10 @@ const char* embedded_default_config() {
 
 void add_builtin_types(service_types& types) {
   types.add<heartbeat>("heartbeat");
+  types.add("process", process_service_type());
+  types.add<dir_watcher>("dir_watcher");
+  types.add<health>("health");
+  types.add<file_report>("file_report");
 }
 
 int run_main(int argc, char** argv, service_types types) {
@@ -131,6 +197,45 @@ int run_main(int argc, char** argv, service_types types) {
   set_cmd->add_option("KEY", key, "setting path")->required();
   set_cmd->add_option("VALUE", value, "new value (libconfig syntax or a bare string)")
       ->required();
+  // The control client: one subcommand per control command.
+  struct client_cmd {
+    const char* name;
+    const char* help;
+    bool takes_path;
+  };
+  const client_cmd client_cmds[] = {
+      {"status", "show the tree's health (the same object as a Health.Response)", false},
+      {"tree", "show the supervision tree", false},
+      {"inspect", "show one child: state, exits, diagnostics, schedules", true},
+      {"restart", "restart a child (a supervisor: its subtree, in order)", true},
+      {"stop", "stop a child; it stays stopped until `start`", true},
+      {"start", "start a stopped child", true},
+      {"enable", "enable a child, persisted in the config file", true},
+      {"disable", "disable a child, persisted in the config file", true},
+      {"reload", "reload the config file now", false},
+      {"tail", "stream lifecycle events until Ctrl-C", false},
+  };
+  std::string connect, token, target;
+  bool json = false;
+  bool dot = false;
+  bool tls = false;
+  std::vector<std::pair<CLI::App*, std::string>> client_apps;
+  for (auto& c : client_cmds) {
+    auto cmd = app.add_subcommand(c.name, c.help);
+    add_config_option(cmd);
+    cmd->add_option("--connect", connect,
+                    "HOST:PORT of the running warden (default: control.listen:port of "
+                    "the config)");
+    cmd->add_option("--token", token, "control token (default: the config's)");
+    cmd->add_flag("--json", json, "print JSON");
+    cmd->add_flag("--tls", tls,
+                  "connect with TLS (default: when the config has tls_cert)");
+    if (std::string{c.name} == "tree")
+      cmd->add_flag("--dot", dot, "print Graphviz");
+    if (c.takes_path)
+      cmd->add_option("PATH", target, "the child's path, e.g. root/watcher")->required();
+    client_apps.emplace_back(cmd, c.name);
+  }
   auto version = app.add_subcommand("version", "print the version");
   try {
     app.parse(argc, argv);
@@ -141,6 +246,10 @@ int run_main(int argc, char** argv, service_types types) {
     std::printf("warden %s\n", WARDEN_VERSION);
     return exit_ok;
   }
+  for (auto& [cmd, name] : client_apps)
+    if (*cmd)
+      return run_control_client(name, target, config_path, connect, token, json, dot, tls,
+                                types);
   load_options opts;
   opts.types = &types;
   opts.overrides = overrides;
@@ -155,20 +264,11 @@ int run_main(int argc, char** argv, service_types types) {
                    src.name.c_str());
       return exit_usage;
     }
-    auto edited = set_setting(src.text, key, value);
-    if (!edited.text) {
-      std::fprintf(stderr, "%s: %s\n", src.path.c_str(), edited.error.c_str());
-      return exit_config;
-    }
-    opts.base_dir = std::filesystem::path{src.path}.parent_path().string();
-    auto checked = load_text(*edited.text, src.path, opts);
-    if (!checked.ok()) {
-      std::fputs("not written: the result would not be valid\n", stderr);
-      return report(checked, stderr);
-    }
-    std::string why;
-    if (!write_file_atomically(src.path, *edited.text, &why)) {
-      std::fprintf(stderr, "%s: %s\n", src.path.c_str(), why.c_str());
+    auto why = set_setting_in_file(src.path, key, value, opts);
+    if (!why.empty()) {
+      std::fprintf(stderr, "%s", why.c_str());
+      if (why.back() != '\n')
+        std::fputc('\n', stderr);
       return exit_config;
     }
     return exit_ok;

@@ -16,6 +16,8 @@
 #include "warden/actors/identity.hpp"
 #include "warden/actors/system_config.hpp"
 #include "warden/cli/reload_diff.hpp"
+#include "warden/config/config_edit.hpp"
+#include "warden/control/control.hpp"
 #include "warden/cli/run_main.hpp"
 #include "warden/messaging/bus.hpp"
 #include "warden/messaging/gateway.hpp"
@@ -67,6 +69,9 @@ gateway_settings gateway_settings_of(const warden_config& cfg) {
   auto queue_base = "warden." + cfg.program + "." + cfg.node;
   if (!rmq.subscribe.empty())
     out.link.queues.push_back(amqp_queue{queue_base, rmq.subscribe});
+  // Control.Request.<node>: permanent, in a queue of its own.
+  out.link.queues.push_back(
+      amqp_queue{queue_base + ".control", {"Control.Request." + cfg.node}});
   auto temporary = rmq.subscribe_temporary;
   if (std::find(temporary.begin(), temporary.end(), "Health.Request") == temporary.end())
     temporary.push_back("Health.Request");
@@ -79,6 +84,10 @@ gateway_settings gateway_settings_of(const warden_config& cfg) {
   out.confirm_window = rmq.confirm ? rmq.confirm_window : 1000;
   out.publish_patterns = rmq.publish;
   return out;
+}
+
+bool is_loopback_address(const std::string& x) {
+  return x == "127.0.0.1" || x == "localhost" || x == "::1" || x.rfind("127.", 0) == 0;
 }
 
 bool same_rabbitmq(const warden_config& x, const warden_config& y) {
@@ -100,8 +109,9 @@ supervisor_spec with_gateway(const warden_config& cfg, gateway_context ctx) {
   if (cfg.rabbitmq.enabled) {
     ctx.program = cfg.program;
     ctx.node = cfg.node;
-    spec.children.insert(spec.children.begin(),
-                         gateway_child(gateway_child_name, gateway_settings_of(cfg), ctx));
+    spec.children.insert(
+        spec.children.begin(),
+        gateway_child(gateway_child_name, gateway_settings_of(cfg), ctx));
   }
   return spec;
 }
@@ -160,7 +170,7 @@ caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
                   self->state.log->error("reload not applied: {}", describe(err));
                 });
     self->send(st.ticker, schedules_of(loaded.config->config));
-    set_identity(identity{next.program, next.node});
+    set_identity(identity{next.program, next.node, next.base_dir});
     st.log->info("{}", text);
     st.current = std::move(*loaded.config);
     return text;
@@ -171,6 +181,25 @@ caf::behavior reloader(caf::stateful_actor<reloader_state>* self) {
   }
   return {
       [reload](reload_atom) -> caf::result<std::string> {
+        auto result = reload();
+        if (!result)
+          return result.error();
+        return *result;
+      },
+      [self, reload](enable_atom, const std::string& child,
+                     bool on) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (st.path.empty())
+          return make_error(error::bad_state,
+                            "enable/disable need a config file to persist in, not " +
+                                st.current.config.source);
+        auto i = st.current.config.children.find(child);
+        if (i == st.current.config.children.end() || child == "root")
+          return make_error(error::unknown_child, "no configured child '" + child + "'");
+        auto why = set_setting_in_file(st.path, i->second.setting + ".enabled",
+                                       on ? "true" : "false", st.opts);
+        if (!why.empty())
+          return make_error(error::invalid_spec, why);
         auto result = reload();
         if (!result)
           return result.error();
@@ -235,24 +264,51 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   runtime_options rt;
   rt.threads = cfg.threads;
   system_config sys_cfg{rt};
+  bool tls = !cfg.control.tls_cert.empty() && !cfg.control.tls_key.empty();
+  add_control_types(sys_cfg, cfg.control.port != 0, tls);
+  if (tls) {
+    auto base = std::filesystem::path{cfg.base_dir};
+    auto resolve = [&](const std::string& p) {
+      auto x = std::filesystem::path{p};
+      return (x.is_relative() ? base / x : x).string();
+    };
+    sys_cfg.set("openssl.certificate", resolve(cfg.control.tls_cert));
+    sys_cfg.set("openssl.key", resolve(cfg.control.tls_key));
+    // CAF's openssl module verifies both ends: clients present the same
+    // certificate (the `warden` client takes it from the config).
+    sys_cfg.set("openssl.cafile", resolve(cfg.control.tls_cert));
+  }
   caf::actor_system sys{sys_cfg};
   supervisor_context ctx;
   ctx.log = spdlog::get("supervisor");
   ctx.registry = std::make_shared<path_registry>();
   ctx.events = std::make_shared<lifecycle_bus>();
   auto started = std::chrono::steady_clock::now();
-  set_identity(identity{cfg.program, cfg.node});
+  set_identity(identity{cfg.program, cfg.node, cfg.base_dir});
   // The bus first: services find it in CAF's registry from their first turn.
   bus_options bus_opts;
   bus_opts.gateway_expected = cfg.rabbitmq.enabled;
-  bus_opts.out_patterns = cfg.rabbitmq.enabled ? cfg.rabbitmq.publish
-                                               : std::vector<std::string>{};
+  bus_opts.out_patterns =
+      cfg.rabbitmq.enabled ? cfg.rabbitmq.publish : std::vector<std::string>{};
   auto bus = spawn_bus(sys, ctx.registry, ctx.events, bus_opts);
   sys.registry().put(bus_name, caf::actor_cast<caf::strong_actor_ptr>(bus));
   gateway_context gw_ctx;
   gw_ctx.registry = ctx.registry;
   gw_ctx.events = ctx.events;
   gw_ctx.started_ms = wall_clock_ms();
+  // The control plane: one actor for the middleman, the client and
+  // Control.Request over RabbitMQ, before the tree so that it subscribes
+  // to its topic before the gateway delivers anything.
+  control_context cc;
+  cc.registry = ctx.registry;
+  cc.events = ctx.events;
+  cc.reloader_name = reloader_name;
+  cc.token = cfg.control.token;
+  cc.token_for_reads = !is_loopback_address(cfg.control.listen);
+  cc.program = cfg.program;
+  cc.node = cfg.node;
+  cc.started_ms = gw_ctx.started_ms;
+  auto control = spawn_control(sys, cc);
   // The ticker next: it must see the first start of every child.
   auto state_file =
       (std::filesystem::path{cfg.base_dir} / "state" / "last_fire").string();
@@ -263,6 +319,7 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
     log->error("cannot start the tree: {}", describe(root.error()));
     sys.registry().erase(bus_name);
     self_destruct(sys, bus);
+    self_destruct(sys, control);
     self_destruct(sys, ticker);
     return exit_config;
   }
@@ -288,6 +345,18 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   // Code in this process (and the control plane) reloads through the
   // registry: `sys.registry().get(reloader_name)` ← `reload_atom`.
   sys.registry().put(reloader_name, caf::actor_cast<caf::strong_actor_ptr>(reload_actor));
+
+  // Listening: not being able to is logged, never fatal.
+  if (cfg.control.port != 0) {
+    auto port = publish_control(sys, control, cfg.control.listen, cfg.control.port,
+                                cfg.control.tls_cert, cfg.control.tls_key);
+    if (port)
+      log->info("control: listening on {}:{}{}", cfg.control.listen, *port,
+                tls ? " (TLS)" : "");
+    else
+      log->error("control: cannot listen on {}:{}: {}", cfg.control.listen,
+                 cfg.control.port, sys.render(port.error()));
+  }
   auto main_handle = caf::actor_cast<caf::actor>(self);
   std::thread waiter{[signals, main_handle] {
     for (;;) {
@@ -341,6 +410,7 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   sys.registry().erase(reloader_name);
   sys.registry().erase(bus_name);
   self->send_exit(reload_actor, caf::exit_reason::kill);
+  self_destruct(sys, control);
   self_destruct(sys, bus);
   self_destruct(sys, ticker);
   log->info("stopped (exit code {})", code);

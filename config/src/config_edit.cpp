@@ -1,11 +1,17 @@
 #include "warden/config/config_edit.hpp"
 
 #include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "libconfig_reader.hpp"
 #include "text_scanner.hpp"
 #include "value_text.hpp"
+#include "warden/config/atomic_write.hpp"
+#include "warden/config/config_error.hpp"
 #include "warden/config/config_value.hpp"
+#include "warden/config/load.hpp"
 
 namespace warden {
 
@@ -146,6 +152,28 @@ edit_result set_setting(std::string_view text, std::string_view key,
   for (auto j = steps->size() - 1; j-- > i;)
     line = (*steps)[j].name + " = { " + line + " };";
   return {insert_into(text, *current, line), {}};
+}
+
+std::string set_setting_in_file(const std::string& path, std::string_view key,
+                                std::string_view value, const load_options& opts) {
+  std::ifstream in{path};
+  if (!in)
+    return path + ": cannot read the file";
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  auto edited = set_setting(buf.str(), key, value);
+  if (!edited.text)
+    return path + ": " + edited.error;
+  auto check_opts = opts;
+  check_opts.overrides.clear();
+  check_opts.base_dir = std::filesystem::path{path}.parent_path().string();
+  auto checked = load_text(*edited.text, path, check_opts);
+  if (!checked.ok())
+    return "not written: the result would not be valid\n" + to_string(checked.errors);
+  std::string why;
+  if (!write_file_atomically(path, *edited.text, &why))
+    return path + ": " + why;
+  return {};
 }
 
 } // namespace warden

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <poll.h>
+#include <sys/socket.h>
 #include <random>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -91,6 +92,7 @@ amqp_link::amqp_link(amqp_link_settings settings, amqp_link_events events)
   , events_(std::move(events)) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   thread_ = std::thread{[this] { run(); }};
+  watchdog_ = std::thread{[this] { watch(); }};
 }
 
 amqp_link::~amqp_link() {
@@ -98,29 +100,63 @@ amqp_link::~amqp_link() {
   wake();
   if (thread_.joinable())
     thread_.join();
+  if (watchdog_.joinable())
+    watchdog_.join();
   if (wake_fd_ >= 0)
     ::close(wake_fd_);
 }
 
+// The link takes all queued commands at once, and checks for more before it
+// sleeps: only a command into an empty queue needs to wake it.
 void amqp_link::publish(uint64_t gen, std::vector<outbox_record> records) {
+  bool was_empty;
   {
     std::lock_guard<std::mutex> guard{mtx_};
+    was_empty = commands_.empty();
     commands_.push_back(command{command::publish, gen, 0, std::move(records)});
   }
-  wake();
+  if (was_empty)
+    wake();
 }
 
 void amqp_link::ack(uint64_t gen, uint64_t delivery_tag) {
+  bool was_empty;
   {
     std::lock_guard<std::mutex> guard{mtx_};
+    was_empty = commands_.empty();
     commands_.push_back(command{command::ack, gen, delivery_tag, {}});
   }
-  wake();
+  if (was_empty)
+    wake();
 }
 
 void amqp_link::wake() {
   uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+}
+
+void amqp_link::busy(int fd) noexcept {
+  busy_since_.store(fd >= 0 ? std::chrono::steady_clock::now().time_since_epoch().count()
+                            : 0,
+                    std::memory_order_relaxed);
+  busy_fd_.store(fd, std::memory_order_release);
+}
+
+void amqp_link::watch() {
+  // Checks twice a second; stops with the link.
+  while (!stopping_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
+    auto fd = busy_fd_.load(std::memory_order_acquire);
+    auto since = busy_since_.load(std::memory_order_relaxed);
+    if (fd < 0 || since == 0)
+      continue;
+    auto elapsed = std::chrono::steady_clock::now().time_since_epoch().count() - since;
+    if (std::chrono::steady_clock::duration{elapsed} > settings_.stall_timeout) {
+      // Ends the blocked call with an error; the link reconnects.
+      ::shutdown(fd, SHUT_RDWR);
+      busy_since_.store(0, std::memory_order_relaxed);
+    }
+  }
 }
 
 bool amqp_link::wait_wakeup(std::chrono::milliseconds timeout) {
@@ -165,9 +201,15 @@ void amqp_link::run() {
       if (sock == nullptr)
         throw link_failure{"cannot create a socket"};
       auto ms = settings_.connect_timeout.count();
-      timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>(ms % 1000 * 1000)};
+      timeval tv{static_cast<time_t>(ms / 1000),
+                 static_cast<suseconds_t>(ms % 1000 * 1000)};
       check_status(amqp_socket_open_noblock(sock, info.host, info.port, &tv),
                    "cannot connect");
+      busy(amqp_get_sockfd(c.conn)); // login and declarations
+      // A broker that accepts but does not answer (still booting, or
+      // stopped) must not hang the link: bound the handshake and every RPC.
+      amqp_set_handshake_timeout(c.conn, &tv);
+      amqp_set_rpc_timeout(c.conn, &tv);
       // Advertise connection.blocked so that a broker in a resource alarm
       // tells us rather than silently stopping to read.
       amqp_table_entry_t caps[2];
@@ -186,9 +228,9 @@ void amqp_link::run() {
       props[1].value.kind = AMQP_FIELD_KIND_UTF8;
       props[1].value.value.bytes = amqp_cstring_bytes("warden");
       amqp_table_t client_props{2, props};
-      check(amqp_login_with_properties(c.conn, info.vhost, 0, 131072, settings_.heartbeat_s,
-                                       &client_props, AMQP_SASL_METHOD_PLAIN, info.user,
-                                       info.password),
+      check(amqp_login_with_properties(c.conn, info.vhost, 0, 131072,
+                                       settings_.heartbeat_s, &client_props,
+                                       AMQP_SASL_METHOD_PLAIN, info.user, info.password),
             "login");
       c.open = true;
       amqp_channel_open(c.conn, 1);
@@ -206,15 +248,15 @@ void amqp_link::run() {
       }
       for (auto& q : settings_.queues) {
         bool temporary = q.name.empty();
-        auto ok = amqp_queue_declare(c.conn, 1, temporary ? amqp_empty_bytes : bytes_of(q.name),
-                                     0, temporary ? 0 : 1, temporary ? 1 : 0,
-                                     temporary ? 1 : 0, amqp_empty_table);
+        auto ok = amqp_queue_declare(
+            c.conn, 1, temporary ? amqp_empty_bytes : bytes_of(q.name), 0,
+            temporary ? 0 : 1, temporary ? 1 : 0, temporary ? 1 : 0, amqp_empty_table);
         check(amqp_get_rpc_reply(c.conn), "queue.declare");
         auto name = string_of(ok->queue);
         for (auto& pattern : q.patterns) {
           amqp_queue_bind(c.conn, 1, bytes_of(name),
-                          amqp_cstring_bytes(settings_.exchange.c_str()), bytes_of(pattern),
-                          amqp_empty_table);
+                          amqp_cstring_bytes(settings_.exchange.c_str()),
+                          bytes_of(pattern), amqp_empty_table);
           check(amqp_get_rpc_reply(c.conn), "queue.bind");
         }
         amqp_basic_consume(c.conn, 1, bytes_of(name), amqp_empty_bytes, 0, 0, 0,
@@ -222,6 +264,7 @@ void amqp_link::run() {
         check(amqp_get_rpc_reply(c.conn), "basic.consume");
       }
       // -- connected ----------------------------------------------------------
+      busy(-1);
       ++gen;
       was_up = true;
       delay = settings_.backoff_min;
@@ -238,6 +281,7 @@ void amqp_link::run() {
                          ? std::min(1000, settings_.heartbeat_s * 1000 / 4)
                          : 1000;
       std::vector<command> work;
+      uint64_t written_tag = c.next_tag;
       amqp_basic_properties_t props_out;
       std::memset(&props_out, 0, sizeof(props_out));
       props_out._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
@@ -253,6 +297,8 @@ void amqp_link::run() {
           std::lock_guard<std::mutex> guard{mtx_};
           work.swap(commands_);
         }
+        if (!work.empty())
+          busy(fd);
         for (auto& cmd : work) {
           if (cmd.gen != gen)
             continue;
@@ -263,16 +309,28 @@ void amqp_link::run() {
           for (auto& rec : cmd.records) {
             props_out.message_id = bytes_of(rec.message_id);
             props_out.timestamp = static_cast<uint64_t>(rec.timestamp_ms / 1000);
-            check_status(amqp_basic_publish(c.conn, 1, exchange, bytes_of(rec.topic), 0, 0,
-                                            &props_out, bytes_of(rec.body)),
+            // ".queue": a direct reply through the default exchange.
+            bool direct = !rec.topic.empty() && rec.topic[0] == '.';
+            auto key = bytes_of(rec.topic);
+            if (direct) {
+              key.bytes = static_cast<char*>(key.bytes) + 1;
+              key.len -= 1;
+            }
+            check_status(amqp_basic_publish(c.conn, 1,
+                                            direct ? amqp_empty_bytes : exchange, key, 0,
+                                            0, &props_out, bytes_of(rec.body)),
                          "basic.publish");
           }
           c.next_tag += cmd.records.size();
-          if (!settings_.confirm && !cmd.records.empty())
-            // Fire-and-forget: written to the socket is as good as it gets.
-            events_.confirmed(gen, c.next_tag - 1, true, false);
+        }
+        if (!settings_.confirm && c.next_tag != written_tag) {
+          // Fire-and-forget: written to the socket is as good as it gets.
+          // One confirm for everything written in this round.
+          written_tag = c.next_tag;
+          events_.confirmed(gen, c.next_tag - 1, true, false);
         }
         work.clear();
+        busy(-1);
         // -- input: confirms, deliveries, heartbeats, closes ------------------
         for (;;) {
           amqp_maybe_release_buffers(c.conn);
@@ -319,25 +377,27 @@ void amqp_link::run() {
             }
             case AMQP_BASIC_RETURN_METHOD: {
               amqp_message_t returned;
-              check(amqp_read_message(c.conn, frame.channel, &returned, 0), "basic.return");
+              check(amqp_read_message(c.conn, frame.channel, &returned, 0),
+                    "basic.return");
               amqp_destroy_message(&returned);
               break;
             }
             case AMQP_CHANNEL_CLOSE_METHOD: {
               auto m = static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
               c.open = false;
-              throw link_failure{"channel closed by the broker: " +
-                                 std::to_string(m->reply_code) + " " +
-                                 string_of(m->reply_text)};
+              throw link_failure{
+                  "channel closed by the broker: " + std::to_string(m->reply_code) + " " +
+                  string_of(m->reply_text)};
             }
             case AMQP_CONNECTION_CLOSE_METHOD: {
-              auto m = static_cast<amqp_connection_close_t*>(frame.payload.method.decoded);
+              auto m =
+                  static_cast<amqp_connection_close_t*>(frame.payload.method.decoded);
               amqp_connection_close_ok_t ok{};
               amqp_send_method(c.conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
               c.open = false;
-              throw link_failure{"connection closed by the broker: " +
-                                 std::to_string(m->reply_code) + " " +
-                                 string_of(m->reply_text)};
+              throw link_failure{
+                  "connection closed by the broker: " + std::to_string(m->reply_code) +
+                  " " + string_of(m->reply_text)};
             }
             case AMQP_CONNECTION_BLOCKED_METHOD:
               // Publishing blocks until unblocked; the gateway's outbox
@@ -362,6 +422,7 @@ void amqp_link::run() {
       }
       reason = "stopped";
     } catch (link_failure& failure) {
+      busy(-1);
       reason = std::move(failure.reason);
       c.open = false; // a broken connection cannot be closed politely
     }

@@ -25,6 +25,8 @@ using confirm_atom = caf::atom_constant<caf::atom("wd_confirm")>;
 using incoming_atom = caf::atom_constant<caf::atom("wd_amqpin")>;
 // Gateway → itself: refresh the diagnostics values.
 using refresh_atom = caf::atom_constant<caf::atom("wd_gwstat")>;
+// Gateway → itself: hand what was appended meanwhile to the link.
+using pump_atom = caf::atom_constant<caf::atom("wd_gwpump")>;
 
 constexpr auto refresh_interval = std::chrono::milliseconds{250};
 
@@ -90,8 +92,13 @@ public:
       ctx_.events->unsubscribe(caf::actor_cast<caf::actor>(this));
     // Joins the link's thread, which drops its handle to this actor.
     link_.reset();
-    if (outbox_)
+    // Close the outbox now, not when the actor object goes away: the next
+    // instance (a restart) opens the same directory and its lock.
+    if (outbox_) {
       outbox_->checkpoint();
+      outbox_.reset();
+    }
+    set_value("state", "stopped");
   }
 
   caf::behavior make_service_behavior() override {
@@ -133,6 +140,10 @@ public:
         [this](incoming_atom, uint64_t gen, uint64_t tag, bus_message& msg) {
           on_incoming(gen, tag, std::move(msg));
         },
+        [this](pump_atom) {
+          pump_scheduled_ = false;
+          pump();
+        },
         [this](refresh_atom) {
           refresh_values();
           delayed_send(this, refresh_interval, refresh_atom::value);
@@ -150,7 +161,7 @@ public:
   }
 
   void on_message(const bus_message& msg) override {
-    if (msg.topic != "Health.Request")
+    if (msg.topic != "Health.Request" || has_health_service())
       return;
     std::string id;
     auto request = nlohmann::json::parse(msg.body, nullptr, false);
@@ -163,10 +174,25 @@ public:
   }
 
 private:
+  /// Whether the tree has a child of type `health`: that one answers
+  /// `Health.Request`, and the built-in answer would be a duplicate.
+  bool has_health_service() const {
+    for (auto& diag : ctx_.registry->subtree("root"))
+      if (diag->type() == "health")
+        return true;
+    return false;
+  }
+
   /// Appends `msg` to the outbox: from here on it counts as sent.
   caf::result<caf::ok_atom> take(bus_message& msg) {
     std::string err;
-    auto seq = outbox_->append(msg.topic, msg.message_id, msg.body, msg.timestamp_ms, &err);
+    // A direct reply goes to the queue named by reply_to through the
+    // default exchange: the link reads a leading '.' that way (no topic
+    // starts with an empty word).
+    if (msg.topic.empty() && !msg.reply_to.empty())
+      msg.topic = "." + msg.reply_to;
+    auto seq =
+        outbox_->append(msg.topic, msg.message_id, msg.body, msg.timestamp_ms, &err);
     if (seq == 0) {
       if (!full_) {
         log_->error("{}: refusing messages: {}", path(), err);
@@ -176,8 +202,18 @@ private:
       return make_error(error::unavailable, err);
     }
     ++published_;
-    pump();
+    schedule_pump();
     return caf::ok_atom::value;
+  }
+
+  /// Pumps once the publish requests already in the mailbox are appended:
+  /// one command to the link (one wakeup of its thread) for a burst, not one
+  /// per message. A full window is pumped by the confirms instead.
+  void schedule_pump() {
+    if (pump_scheduled_ || gen_ == 0 || inflight_.size() >= settings_.confirm_window)
+      return;
+    pump_scheduled_ = true;
+    send(this, pump_atom::value);
   }
 
   /// Hands unsent records to the link, up to the confirm window.
@@ -203,7 +239,8 @@ private:
     if (nack) {
       // The broker could not take them: send everything unconfirmed again
       // (consumers drop duplicates by message_id).
-      log_->warn("{}: the broker refused message(s) up to tag {}; resending", path(), tag);
+      log_->warn("{}: the broker refused message(s) up to tag {}; resending", path(),
+                 tag);
       inflight_.clear();
       outbox_->rewind();
       pump();
@@ -238,8 +275,8 @@ private:
         link_->ack(gen, tag);
     };
     if (msg.body.size() > settings_.max_body) {
-      log_->warn("{}: dropped a {} byte message on {} (limit {})", path(), msg.body.size(),
-                 msg.topic, settings_.max_body);
+      log_->warn("{}: dropped a {} byte message on {} (limit {})", path(),
+                 msg.body.size(), msg.topic, settings_.max_body);
       ++rejected_;
       done();
       return;
@@ -301,6 +338,7 @@ private:
   std::string state_;
   std::string last_error_;
   bool full_ = false;
+  bool pump_scheduled_ = false;
   uint64_t published_ = 0;
   uint64_t confirmed_ = 0;
   uint64_t received_ = 0;
@@ -312,7 +350,8 @@ private:
 
 } // namespace
 
-child_spec gateway_child(std::string name, gateway_settings settings, gateway_context ctx) {
+child_spec gateway_child(std::string name, gateway_settings settings,
+                         gateway_context ctx) {
   auto spec = worker(std::move(name), make_factory<gateway>(settings, ctx));
   spec.type = "rabbitmq";
   return spec;
@@ -344,7 +383,9 @@ std::string health_body(const path_registry& registry, const gateway_context& ct
       {"node", ctx.node},
       {"pid", static_cast<int64_t>(::getpid())},
       {"uptime_s", ctx.started_ms > 0 ? (wall_clock_ms() - ctx.started_ms) / 1000 : 0},
-      {"status", failing ? "failing" : degraded ? "degraded" : "ok"},
+      {"status", failing    ? "failing"
+                 : degraded ? "degraded"
+                            : "ok"},
       {"services", std::move(services)},
   };
   return body.dump();

@@ -1,5 +1,7 @@
 #include "warden/supervisor/path_registry.hpp"
 
+#include <map>
+
 namespace warden {
 
 void path_registry::put(const diagnostics_ptr& diag) {
@@ -42,6 +44,27 @@ std::vector<diagnostics_ptr> path_registry::subtree(std::string_view prefix) con
          path[prefix.size()] == '/'))
       result.push_back(diag);
   return result;
+}
+
+namespace {
+
+std::mutex systems_mtx;
+std::map<const caf::actor_system*, std::weak_ptr<path_registry>> systems;
+
+} // namespace
+
+path_registry_ptr registry_of(const caf::actor_system& sys) {
+  std::lock_guard<std::mutex> guard{systems_mtx};
+  auto i = systems.find(&sys);
+  return i != systems.end() ? i->second.lock() : nullptr;
+}
+
+void set_registry_of(const caf::actor_system& sys, const path_registry_ptr& registry) {
+  std::lock_guard<std::mutex> guard{systems_mtx};
+  // Forget systems whose trees are gone (a new system may reuse an address).
+  for (auto i = systems.begin(); i != systems.end();)
+    i = i->second.expired() ? systems.erase(i) : std::next(i);
+  systems[&sys] = registry;
 }
 
 } // namespace warden

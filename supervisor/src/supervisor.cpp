@@ -161,6 +161,18 @@ public:
             result.push_back(c->diag.snapshot(now));
           return result;
         },
+        [this](info_atom) {
+          supervisor_info info;
+          auto now = clock().now();
+          info.strategy = to_string(flags_.strat);
+          info.intensity = flags_.intensity;
+          info.period_ms = flags_.period.count();
+          info.restarts_in_window = static_cast<uint32_t>(window_.used(now));
+          info.children.reserve(children_.size());
+          for (auto& c : children_)
+            info.children.push_back(c->diag.snapshot(now));
+          return info;
+        },
         [this](reload_atom, reload_plan& plan) -> caf::result<caf::ok_atom> {
           return reload(std::move(plan));
         },
@@ -240,6 +252,12 @@ private:
     c->shutdown = spec.shutdown;
     c->restart = spec.restart;
     c->significant = spec.significant;
+    // Shown as `disabled` by inspection (the flag costs nothing for the
+    // enabled majority).
+    if (!spec.enabled)
+      c->diag.set_flag("disabled");
+    else if (c->disabled)
+      c->diag.clear_flag("disabled");
     c->disabled = !spec.enabled;
     c->deps = nullptr;
     for (auto& dep : spec.depends_on)
@@ -955,6 +973,7 @@ caf::expected<caf::actor> spawn_supervisor(caf::actor_system& sys, std::string n
     return make_error(error::invalid_spec, to_string(errors));
   if (!ctx.registry)
     ctx.registry = std::make_shared<path_registry>();
+  set_registry_of(sys, ctx.registry);
   if (!ctx.events)
     ctx.events = std::make_shared<lifecycle_bus>();
   if (!ctx.log)

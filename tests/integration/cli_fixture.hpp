@@ -17,6 +17,8 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <sys/syscall.h>
@@ -37,6 +39,19 @@ inline std::string read_file(const fs::path& path) {
 inline void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out{path};
   out << text;
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+inline uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 /// A child process with stdout and stderr in a file.

@@ -3,6 +3,8 @@
 // amqp-consume sees it, the broker stopped and restarted in between) and a
 // `kill -9` of warden with 10 k messages in the outbox and the broker down.
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "cli_fixture.hpp"
@@ -108,6 +110,67 @@ TEST_F(cli_gateway_test, kill_9_with_10k_in_the_outbox_loses_nothing) {
       ASSERT_EQ(numbers[i], static_cast<int>(i)) << "run " << run;
   }
   consumer.delete_queue("seed.bulk");
+}
+
+TEST_F(cli_gateway_test, control_requests_over_rabbitmq_with_amqp_tools) {
+  amqp_client outside{url_};
+  auto responses =
+      outside.declare_queue("warden", "Control.Response.seed.n1", queue_kind::exclusive);
+  auto replies =
+      outside.declare_queue("warden", "Test.Unused.replies", queue_kind::exclusive);
+  auto text = config("topic = \"Test.Ctl\";");
+  text.insert(text.find("supervisor ="),
+              "control = { port = " + std::to_string(free_port()) +
+                  "; token = \"tk\"; };\n");
+  auto path = cfg(text);
+  auto warden = start({"run", "-c", path.string()});
+  ASSERT_TRUE(await_output("connected to amqp://127.0.0.1", 1, 20s));
+  auto publish = [&](const std::string& body, const std::string& reply_to = "") {
+    std::vector<std::string> argv{
+        "amqp-publish",     "-u", url_, "-e", "warden", "-r", "Control.Request.n1", "-C",
+        "application/json", "-b", body};
+    if (!reply_to.empty()) {
+      argv.push_back("-t");
+      argv.push_back(reply_to);
+    }
+    auto r = run_command(argv, 10s);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  publish(R"({"id": "q1", "command": "status"})");
+  publish(R"({"id": "q2", "command": "restart", "target": "files"})");
+  publish(R"({"id": "q3", "command": "restart", "target": "files", "token": "tk"})");
+  publish(R"({"id": "q4", "command": "inspect", "target": "files"})", replies);
+  // Malformed: none changes anything; each is answered, except the body
+  // that is not JSON at all, which the gateway logs and drops.
+  for (auto body : {"not json", "[1, 2]", R"({"id": "m3", "command": 5})",
+                    R"({"id": "m4"})", R"({"id": "m5", "command": "status", "x": 1})",
+                    R"({"id": "m6", "command": "inspect", "target": "nope"})",
+                    R"({"id": "m7", "command": "selfdestruct"})"})
+    publish(body);
+  auto got = outside.consume(responses, 10, 30s);
+  ASSERT_EQ(got.size(), 10u);
+  std::map<std::string, nlohmann::json> by_id;
+  for (auto& m : got) {
+    auto body = nlohmann::json::parse(m.body);
+    by_id[body.value("id", "")] = body;
+  }
+  EXPECT_EQ(by_id["q1"]["ok"], true);
+  EXPECT_EQ(by_id["q1"]["result"]["program"], "seed");
+  EXPECT_EQ(by_id["q2"]["ok"], false);
+  EXPECT_NE(by_id["q2"]["error"].get<std::string>().find("refused"), std::string::npos);
+  EXPECT_EQ(by_id["q3"]["ok"], true) << by_id["q3"].dump();
+  EXPECT_EQ(by_id["q4"]["result"]["restarts"], 0) << "an operator's restart is no crash";
+  for (auto id : {"m3", "m4", "m5", "m6", "m7"}) {
+    EXPECT_EQ(by_id[id]["ok"], false) << id;
+    EXPECT_FALSE(by_id[id]["error"].get<std::string>().empty()) << id;
+  }
+  EXPECT_NE(by_id[""]["error"].get<std::string>().find("malformed"), std::string::npos);
+  // The reply_to copy.
+  auto direct = outside.consume(replies, 1, 20s);
+  ASSERT_EQ(direct.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(direct[0].body)["id"], "q4");
+  warden->signal(SIGINT);
+  EXPECT_EQ(warden->wait(20s), 0);
 }
 
 } // namespace

@@ -20,6 +20,7 @@
 
 #include "support/amqp_client.hpp"
 #include "support/rabbit_broker.hpp"
+#include "warden/actors/atoms.hpp"
 #include "warden/actors/error.hpp"
 #include "warden/actors/service.hpp"
 #include "warden/actors/system_config.hpp"
@@ -65,8 +66,7 @@ class client_service : public service {
 public:
   client_service(caf::actor_config& cfg, service_init init, inbox_ptr box)
     : service(cfg, std::move(init))
-    , box_(std::move(box)) {
-  }
+    , box_(std::move(box)) {}
 
   void on_start() override {
     for (auto& pattern : params().value("subscribe", std::vector<std::string>{}))
@@ -102,7 +102,8 @@ private:
 class tree {
 public:
   tree(gateway_settings settings, nlohmann::json client_params)
-    : sys_cfg_(options()), sys_(sys_cfg_) {
+    : sys_cfg_(options())
+    , sys_(sys_cfg_) {
     ctx_.registry = std::make_shared<path_registry>();
     ctx_.events = std::make_shared<lifecycle_bus>();
     bus_options bus_opts;
@@ -128,7 +129,8 @@ public:
       throw std::runtime_error("cannot start the tree: " + describe(root.error()));
     root_ = *root;
     auto until = std::chrono::steady_clock::now() + 10s;
-    while (!ctx_.registry->whereis("root/client") && std::chrono::steady_clock::now() < until)
+    while (!ctx_.registry->whereis("root/client") &&
+           std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(5ms);
   }
 
@@ -146,6 +148,17 @@ public:
   void burst(const std::string& topic, int first, int count) {
     caf::anon_send(ctx_.registry->whereis("root/client"), burst_atom::value, topic, first,
                    count);
+  }
+
+  /// Stops (false) or starts (true) the gateway child through the root.
+  void toggle_gateway(bool start) {
+    caf::scoped_actor self{sys_};
+    if (start)
+      self->request(root_, 10s, restart_child_atom::value, std::string{"rabbitmq"})
+          .receive([](caf::ok_atom) {}, [](caf::error&) {});
+    else
+      self->request(root_, 10s, stop_child_atom::value, std::string{"rabbitmq"})
+          .receive([](caf::ok_atom) {}, [](caf::error&) {});
   }
 
   void crash_client() {
@@ -215,7 +228,8 @@ protected:
     s.link.heartbeat_s = 2;
     s.link.backoff_min = 50ms;
     s.link.backoff_max = 500ms;
-    s.link.queues.push_back(amqp_queue{"warden.test.n1." + name, {"Test.In." + name + ".#"}});
+    s.link.queues.push_back(
+        amqp_queue{"warden.test.n1." + name, {"Test.In." + name + ".#"}});
     s.link.queues.push_back(amqp_queue{"", {"Health.Request"}});
     s.outbox.dir = dir_ + "/outbox";
     return s;
@@ -249,7 +263,8 @@ TEST_F(gateway_test, published_messages_reach_an_outside_consumer_in_order) {
     ids.insert(x.message_id);
   }
   EXPECT_EQ(ids.size(), 500u) << "every message has its own message_id";
-  EXPECT_TRUE(t.wait_value("outbox.depth", "0", 10s)) << "confirmed messages leave the outbox";
+  EXPECT_TRUE(t.wait_value("outbox.depth", "0", 10s))
+      << "confirmed messages leave the outbox";
 }
 
 TEST_F(gateway_test, outside_messages_reach_subscribers_and_bad_ones_are_acked) {
@@ -294,7 +309,8 @@ TEST_F(gateway_test, answers_health_requests) {
   EXPECT_EQ(paths, (std::set<std::string>{"root", "root/client", "root/rabbitmq"}));
 }
 
-TEST_F(gateway_test, outbox_keeps_messages_while_the_broker_is_away_and_across_a_restart) {
+TEST_F(gateway_test,
+       outbox_keeps_messages_while_the_broker_is_away_and_across_a_restart) {
   // (rabbit_broker::shared() would start a stopped broker again: keep the
   // reference and the settings from before the stop.)
   auto& rb = broker();
@@ -306,7 +322,8 @@ TEST_F(gateway_test, outbox_keeps_messages_while_the_broker_is_away_and_across_a
   {
     tree t{keep, nlohmann::json::object()};
     t.burst("Test.Out.keep.x", 0, 2000);
-    ASSERT_TRUE(t.wait_value("outbox.depth", "2000", 20s)) << t.gateway_value("outbox.depth");
+    ASSERT_TRUE(t.wait_value("outbox.depth", "2000", 20s))
+        << t.gateway_value("outbox.depth");
     EXPECT_EQ(t.gateway_value("state"), "offline");
   } // the whole system goes away with 2000 messages in the outbox
   rb.restart();
@@ -374,6 +391,32 @@ TEST_F(gateway_test, broker_killed_while_publishing_loses_nothing) {
   outside.delete_queue("t.chaos");
 }
 
+TEST_F(gateway_test, permanent_and_temporary_subscriptions_across_a_gateway_restart) {
+  auto s = settings("subs");
+  s.link.queues.push_back(amqp_queue{"", {"Test.Tmp.subs.#"}});
+  tree t{s, nlohmann::json{{"subscribe", {"Test.In.subs.#", "Test.Tmp.subs.#"}}}};
+  ASSERT_TRUE(t.wait_value("state", "connected", 20s));
+  amqp_client outside{broker().url()};
+  outside.publish("warden", "Test.In.subs.x", R"({"n": 1})", true, "perm-1");
+  outside.publish("warden", "Test.Tmp.subs.x", R"({"n": 1})", true, "tmp-1");
+  ASSERT_TRUE(t.box->wait_for(2, 20s));
+  t.toggle_gateway(false); // the gateway is away: its connection closes
+  outside.publish("warden", "Test.In.subs.x", R"({"n": 2})", true, "perm-2");
+  outside.publish("warden", "Test.Tmp.subs.x", R"({"n": 2})", true, "tmp-2");
+  t.toggle_gateway(true);
+  ASSERT_TRUE(t.wait_value("state", "connected", 20s));
+  outside.publish("warden", "Test.Tmp.subs.x", R"({"n": 3})", true, "tmp-3");
+  ASSERT_TRUE(t.box->wait_for(4, 20s));
+  std::this_thread::sleep_for(300ms); // nothing else may arrive
+  std::vector<std::string> ids;
+  for (auto& m : t.box->copy())
+    ids.push_back(m.message_id);
+  std::sort(ids.begin(), ids.end());
+  // The durable queue kept perm-2; the temporary queue went away with the
+  // connection, so tmp-2 had nowhere to go; the new one gets tmp-3.
+  EXPECT_EQ(ids, (std::vector<std::string>{"perm-1", "perm-2", "tmp-1", "tmp-3"}));
+}
+
 TEST_F(gateway_test, publishes_an_error_message_on_every_crash) {
   amqp_client outside{broker().url()};
   auto queue =
@@ -385,7 +428,8 @@ TEST_F(gateway_test, publishes_an_error_message_on_every_crash) {
   ASSERT_EQ(got.size(), 1u);
   auto body = nlohmann::json::parse(got[0].body);
   EXPECT_EQ(body["path"], "root/client");
-  EXPECT_NE(body["reason"].get<std::string>().find("crashed on purpose"), std::string::npos)
+  EXPECT_NE(body["reason"].get<std::string>().find("crashed on purpose"),
+            std::string::npos)
       << body.dump();
   EXPECT_TRUE(body.contains("restarts"));
   EXPECT_TRUE(body.contains("time"));

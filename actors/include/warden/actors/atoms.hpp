@@ -20,12 +20,18 @@ using restart_child_atom = caf::atom_constant<caf::atom("wd_restart")>;
 using delete_child_atom = caf::atom_constant<caf::atom("wd_delete")>;
 /// → supervisor: snapshots of all children, in start order.
 using which_children_atom = caf::atom_constant<caf::atom("wd_which")>;
+/// → supervisor: its strategy, intensity window use and children
+/// (`supervisor_info`).
+using info_atom = caf::atom_constant<caf::atom("wd_info")>;
 /// → supervisor: stop all children in reverse order, then quit normally.
 using shutdown_atom = caf::atom_constant<caf::atom("wd_shut")>;
 /// supervisor → service: new params as JSON text; replies true if taken live.
 using params_atom = caf::atom_constant<caf::atom("wd_params")>;
 /// → supervisor: apply a new spec (`reload_plan`); → reloader: reload now.
 using reload_atom = caf::atom_constant<caf::atom("wd_reload")>;
+/// → reloader: `enable_atom, path, bool`: persist `enabled` of the child
+/// at `path` in the config file (as `config set` does), then reload.
+using enable_atom = caf::atom_constant<caf::atom("wd_enable")>;
 /// a child's exit hook → its supervisor: an instance ended.
 using child_down_atom = caf::atom_constant<caf::atom("wd_down")>;
 /// supervisor → itself: a backoff delay ended.

@@ -18,7 +18,10 @@ struct reload_diff {
   /// Type or type-specific settings changed (or the spec itself, e.g.
   /// restart type): restarted with the new factory.
   std::vector<std::string> restarted;
-  /// Supervisors whose flags changed (applied without restarts).
+  /// Supervisors whose flags changed, and children whose `enabled`,
+  /// `restart`, `shutdown_ms`, `depends_on`, `significant` or own `backoff`
+  /// changed (applied without restarts; a disabled child stops, an enabled
+  /// one starts).
   std::vector<std::string> reconfigured;
 
   bool empty() const noexcept {

@@ -27,4 +27,15 @@ struct edit_result {
 edit_result set_setting(std::string_view text, std::string_view key,
                         std::string_view value);
 
+struct load_options;
+
+/// `set_setting` on the file at `path`, written only if the result
+/// validates (with `opts`, without its overrides), atomically (temp file,
+/// fsync, rename). Returns an empty string on success, else why not (for
+/// an invalid result: "not written: the result would not be valid" and the
+/// errors, one `FILE:LINE: setting: message` per line). What `warden config
+/// set` and the control plane's enable/disable use.
+std::string set_setting_in_file(const std::string& path, std::string_view key,
+                                std::string_view value, const load_options& opts);
+
 } // namespace warden

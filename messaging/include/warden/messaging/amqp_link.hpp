@@ -44,6 +44,11 @@ struct amqp_link_settings {
   std::chrono::milliseconds backoff_max{10000};
   /// Connect timeout of one attempt.
   std::chrono::milliseconds connect_timeout{5000};
+  /// A blocking call (connect and declare, or a round of publishes) that
+  /// takes longer than this has its socket shut down by the watchdog: a
+  /// broker that stopped reading (booting, resource alarm) never hangs the
+  /// link; the outbox keeps the messages meanwhile.
+  std::chrono::milliseconds stall_timeout{15000};
 };
 
 /// What the link reports, from its own thread. `gen` numbers connections:
@@ -97,7 +102,10 @@ private:
   struct connection;
 
   void run();
+  void watch();
   void wake();
+  /// Marks the start (fd >= 0) or the end (fd < 0) of a blocking phase.
+  void busy(int fd) noexcept;
   bool wait_wakeup(std::chrono::milliseconds timeout);
 
   amqp_link_settings settings_;
@@ -106,7 +114,10 @@ private:
   std::atomic<bool> stopping_{false};
   std::mutex mtx_;
   std::vector<command> commands_;
+  std::atomic<int> busy_fd_{-1};
+  std::atomic<int64_t> busy_since_{0}; // steady ticks
   std::thread thread_;
+  std::thread watchdog_;
 };
 
 } // namespace warden

@@ -42,10 +42,12 @@ struct gateway_settings {
 /// connected (at most `confirm_window` unconfirmed), drops records when the
 /// broker confirms them, hands incoming deliveries to the bus and
 /// acknowledges them once the local subscribers have them, answers
-/// `Health.Request` and publishes `Error.Message.<program>.<node>` on every
+/// `Health.Request` (unless the tree has a child of type `health`, which
+/// answers instead) and publishes `Error.Message.<program>.<node>` on every
 /// crash in the tree. Its diagnostics values show `state` (`connected`,
 /// `connecting`, `offline`), `outbox.depth`, `outbox.bytes` and counters.
-child_spec gateway_child(std::string name, gateway_settings settings, gateway_context ctx);
+child_spec gateway_child(std::string name, gateway_settings settings,
+                         gateway_context ctx);
 
 /// The `Health.Response` body for the tree in `registry` (also `status
 /// --json`): status `ok` when every child runs, `failing` when one has

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/fwd.hpp>
 
 #include "warden/actors/diagnostics.hpp"
 
@@ -43,5 +44,14 @@ private:
 };
 
 using path_registry_ptr = std::shared_ptr<path_registry>;
+
+/// The registry of the tree running in `sys`: how services that report on
+/// the whole tree (the `health` type) find it. `spawn_supervisor` sets it
+/// for every root it spawns (the last one wins); null when `sys` has none.
+/// Kept by the system's address, as a weak reference: the tree owns it.
+path_registry_ptr registry_of(const caf::actor_system& sys);
+
+/// Sets the registry of `sys` (`spawn_supervisor` does).
+void set_registry_of(const caf::actor_system& sys, const path_registry_ptr& registry);
 
 } // namespace warden

@@ -30,6 +30,23 @@ struct reload_plan {
   std::vector<std::string> restart;
 };
 
+/// What `inspect` shows of a supervisor beyond its diagnostics.
+struct supervisor_info {
+  std::string strategy;
+  uint32_t intensity = 0;
+  int64_t period_ms = 0;
+  /// Restarts within the current intensity window.
+  uint32_t restarts_in_window = 0;
+  /// The children, in start order.
+  std::vector<diagnostics_snapshot> children;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, supervisor_info& x) {
+  return f(caf::meta::type_name("warden::supervisor_info"), x.strategy, x.intensity,
+           x.period_ms, x.restarts_in_window, x.children);
+}
+
 /// What all supervisors of one tree share.
 struct supervisor_context {
   /// Path → diagnostics of every child of the tree.
@@ -55,6 +72,7 @@ struct supervisor_context {
 /// | `restart_child_atom, name`              | `ok_atom` (also starts a stopped child) |
 /// | `delete_child_atom, name`               | `ok_atom` once stopped and removed      |
 /// | `which_children_atom`                   | `std::vector<diagnostics_snapshot>`     |
+/// | `info_atom`                             | `supervisor_info`                       |
 /// | `shutdown_atom`                         | `std::vector<std::string>` stragglers,
 /// then it quits | | `reload_atom, reload_plan`              | `ok_atom` once applied
 /// (stops and params replies may follow) |
