@@ -130,11 +130,13 @@ public:
   // -- written by the service -------------------------------------------------
 
   /// Called by the service for each message it takes, with the number still
-  /// waiting. Only the service's own thread writes these: no atomic RMW.
+  /// waiting (`SIZE_MAX`: not counted this time, keep the last count). Only
+  /// the service's own thread writes these: no atomic RMW.
   void count_handled(size_t mailbox) noexcept {
     handled_.store(handled_.load(std::memory_order_relaxed) + 1,
                    std::memory_order_relaxed);
-    mailbox_.store(mailbox, std::memory_order_relaxed);
+    if (mailbox != SIZE_MAX)
+      mailbox_.store(mailbox, std::memory_order_relaxed);
   }
 
   void set_flag(const std::string& flag);

@@ -154,6 +154,7 @@ private:
 
   service_init init_;
   caf::actor bus_;
+  uint32_t consumed_ = 0;
   bool ready_delayed_ = false;
   bool ready_sent_ = false;
 };
