@@ -173,6 +173,48 @@ TEST_F(cli_gateway_test, control_requests_over_rabbitmq_with_amqp_tools) {
   EXPECT_EQ(warden->wait(20s), 0);
 }
 
+TEST_F(cli_gateway_test, file_watch_example_runs_the_seed_flow) {
+  // The example as shipped, in a copy (it writes incoming/ and state/).
+  auto example = dir_ / "file_watch";
+  fs::copy(WARDEN_EXAMPLES_DIR "/file_watch", example, fs::copy_options::recursive);
+  fs::create_directories(example / "incoming");
+  amqp_client outside{url_};
+  auto files = outside.declare_queue("warden", "File.Detected.#", queue_kind::exclusive);
+  auto reports = outside.declare_queue("warden", "File.Report.#", queue_kind::exclusive);
+  auto health =
+      outside.declare_queue("warden", "Health.Response.#", queue_kind::exclusive);
+  ::setenv("ENVIRONMENT", "ci", 1);
+  auto warden = start({"run", "-c", (example / "warden.cfg").string(), "--set", "node=n1",
+                       "--set", "rabbitmq.url=" + url_, "--set",
+                       "control.port=" + std::to_string(free_port())});
+  ::unsetenv("ENVIRONMENT");
+  ASSERT_TRUE(await_output("connected to amqp://127.0.0.1", 1, 20s));
+  ASSERT_TRUE(await_output("worker: started for environment ci", 1, 20s));
+  EXPECT_EQ(output().find("example-only-password"), std::string::npos)
+      << "the secret reaches the worker, never the log";
+  write_file(example / "incoming" / "a.csv", "x,y\n1,2\n");
+  write_file(example / "incoming" / "ignored.txt", "not a csv\n");
+  auto detected = outside.consume(files, 1, 20s);
+  ASSERT_EQ(detected.size(), 1u);
+  EXPECT_EQ(detected[0].routing_key, "File.Detected.n1");
+  auto body = nlohmann::json::parse(detected[0].body);
+  EXPECT_EQ(body["path"], (example / "incoming" / "a.csv").string());
+  EXPECT_EQ(body["size"], 8);
+  outside.publish("warden", "File.ReportRequest.n1", R"({"id": "r1"})", true);
+  auto report = outside.consume(reports, 1, 20s);
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_EQ(report[0].routing_key, "File.Report.n1");
+  auto listed = nlohmann::json::parse(report[0].body);
+  EXPECT_EQ(listed["count"], 1) << listed.dump();
+  outside.publish("warden", "Health.Request", R"({"id": "h1"})");
+  auto answer = outside.consume(health, 1, 20s);
+  ASSERT_EQ(answer.size(), 1u);
+  EXPECT_EQ(answer[0].routing_key, "Health.Response.AsyncExampleProgram.n1");
+  warden->signal(SIGINT);
+  EXPECT_EQ(warden->wait(20s), 0);
+  EXPECT_TRUE(await_output("worker: stopping"));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
