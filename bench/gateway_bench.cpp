@@ -136,7 +136,8 @@ int broker_pid = 0;
 double broker_cpu_seconds() {
   if (broker_pid <= 0)
     return 0;
-  std::FILE* f = std::fopen(("/proc/" + std::to_string(broker_pid) + "/stat").c_str(), "r");
+  std::FILE* f =
+      std::fopen(("/proc/" + std::to_string(broker_pid) + "/stat").c_str(), "r");
   if (f == nullptr)
     return 0;
   char buf[4096];
@@ -149,7 +150,8 @@ double broker_cpu_seconds() {
   if (p == nullptr)
     return 0;
   unsigned long long utime = 0, stime = 0;
-  std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime);
+  std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+              &stime);
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
@@ -181,8 +183,7 @@ public:
     : self_(cpu_seconds())
     , broker_(broker_cpu_seconds())
     , switches_(context_switches())
-    , t0_(steady::now()) {
-  }
+    , t0_(steady::now()) {}
 
   std::string report(int messages) const {
     auto wall = std::chrono::duration<double>(steady::now() - t0_).count();
@@ -190,11 +191,12 @@ public:
     auto broker = broker_cpu_seconds() - broker_;
     auto switches = context_switches() - switches_;
     char buf[200];
-    std::snprintf(buf, sizeof(buf),
-                  "cpu: bench process %.1f us/msg (%.0f%% of a core, %.2f context switches "
-                  "per msg), broker %.1f us/msg (%.0f%%)",
-                  self * 1e6 / messages, 100 * self / wall, switches / messages,
-                  broker * 1e6 / messages, 100 * broker / wall);
+    std::snprintf(
+        buf, sizeof(buf),
+        "cpu: bench process %.1f us/msg (%.0f%% of a core, %.2f context switches "
+        "per msg), broker %.1f us/msg (%.0f%%)",
+        self * 1e6 / messages, 100 * self / wall, switches / messages,
+        broker * 1e6 / messages, 100 * broker / wall);
     return buf;
   }
 
@@ -296,8 +298,9 @@ public:
   /// returns its name.
   std::string declare_queue(const std::string& name, const std::string& pattern) {
     bool temp = name.empty();
-    auto ok = amqp_queue_declare(conn_, 1, temp ? amqp_empty_bytes : bytes_of(name), 0,
-                                 temp ? 0 : 1, temp ? 1 : 0, temp ? 1 : 0, amqp_empty_table);
+    auto ok =
+        amqp_queue_declare(conn_, 1, temp ? amqp_empty_bytes : bytes_of(name), 0,
+                           temp ? 0 : 1, temp ? 1 : 0, temp ? 1 : 0, amqp_empty_table);
     check(amqp_get_rpc_reply(conn_), "queue.declare");
     std::string actual(static_cast<const char*>(ok->queue.bytes), ok->queue.len);
     amqp_queue_bind(conn_, 1, bytes_of(actual), amqp_cstring_bytes(exchange_name),
@@ -353,7 +356,8 @@ public:
         return confirmed;
       }
       if (rc != AMQP_STATUS_OK)
-        throw std::runtime_error(std::string{"reading confirms: "} + amqp_error_string2(rc));
+        throw std::runtime_error(std::string{"reading confirms: "} +
+                                 amqp_error_string2(rc));
       if (frame.frame_type != AMQP_FRAME_METHOD)
         continue;
       if (frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
@@ -429,7 +433,8 @@ public:
     lat_samples.push_back(ms);
   }
 
-  void on_publish_error(const warden::bus_message& msg, const caf::error& reason) override {
+  void on_publish_error(const warden::bus_message& msg,
+                        const caf::error& reason) override {
     service::on_publish_error(msg, reason);
     ++publish_errors;
   }
@@ -474,11 +479,11 @@ private:
       ++unanswered_;
       auto bus = caf::actor_cast<caf::actor>(system().registry().get(warden::bus_name));
       request(bus, caf::infinite, warden::publish_atom::value, std::move(msg))
-          .then(
-              [this](caf::ok_atom) { answered(); }, [this](caf::error&) {
-                ++publish_errors;
-                answered();
-              });
+          .then([this](caf::ok_atom) { answered(); },
+                [this](caf::error&) {
+                  ++publish_errors;
+                  answered();
+                });
     }
   }
 
@@ -499,7 +504,8 @@ private:
 /// (as tests/integration/gateway_test.cpp assembles it).
 class tree {
 public:
-  tree(warden::gateway_settings settings, nlohmann::json client_params, bool online = true)
+  tree(warden::gateway_settings settings, nlohmann::json client_params,
+       bool online = true)
     : sys_cfg_(options())
     , sys_((tune(sys_cfg_), sys_cfg_)) {
     ctx_.log = std::make_shared<spdlog::logger>(
@@ -527,13 +533,15 @@ public:
     spec.children.push_back(std::move(client));
     auto root = warden::spawn_supervisor(sys_, "root", spec, ctx_);
     if (!root)
-      throw std::runtime_error("cannot start the tree: " + warden::describe(root.error()));
+      throw std::runtime_error("cannot start the tree: " +
+                               warden::describe(root.error()));
     root_ = *root;
     auto until = steady::now() + 10s;
     while (!ctx_.registry->whereis("root/client") && steady::now() < until)
       std::this_thread::sleep_for(5ms);
     if (online && !wait_value("state", "connected", 20s))
-      throw std::runtime_error("the gateway did not connect: " + gateway_value("last_error"));
+      throw std::runtime_error("the gateway did not connect: " +
+                               gateway_value("last_error"));
   }
 
   ~tree() {
@@ -662,7 +670,8 @@ double raw_throughput(int port, const mode& m, raw_client& watcher) {
     confirmed = c.read_confirms(true, confirmed);
   if (m.confirm)
     info(std::string{"raw "} + m.name + ": all confirmed " +
-         std::to_string(seconds_since(t0) - std::chrono::duration<double>(t_end - t0).count()) +
+         std::to_string(seconds_since(t0) -
+                        std::chrono::duration<double>(t_end - t0).count()) +
          " s after the queue held all");
   return m.count / std::chrono::duration<double>(t_end - t0).count();
 }
@@ -691,8 +700,9 @@ double gateway_throughput(int port, const mode& m, raw_client& watcher,
         while (!traced) {
           std::this_thread::sleep_for(250ms);
           info("trace " + std::to_string(seconds_since(t0)) + " s: published " +
-               t.gateway_value("published") + " confirmed " + t.gateway_value("confirmed") +
-               " outbox.depth " + t.gateway_value("outbox.depth"));
+               t.gateway_value("published") + " confirmed " +
+               t.gateway_value("confirmed") + " outbox.depth " +
+               t.gateway_value("outbox.depth"));
         }
       }};
     auto t_end = wait_count(watcher, m.count, 120s);
@@ -832,7 +842,8 @@ void latency(int port, const std::string& workdir, int count, int rate) {
   {
     std::atomic<bool> ready{false}, stop{false};
     std::vector<double> got;
-    std::thread consumer{[&] { got = consume_latencies(port, "Bench.Raw.#", ready, stop); }};
+    std::thread consumer{
+        [&] { got = consume_latencies(port, "Bench.Raw.#", ready, stop); }};
     while (!ready)
       std::this_thread::sleep_for(1ms);
     raw_client pub{port};
@@ -851,12 +862,14 @@ void latency(int port, const std::string& workdir, int count, int rate) {
   {
     std::atomic<bool> ready{false}, stop{false};
     std::vector<double> got;
-    std::thread consumer{[&] { got = consume_latencies(port, "Bench.Lat.#", ready, stop); }};
+    std::thread consumer{
+        [&] { got = consume_latencies(port, "Bench.Lat.#", ready, stop); }};
     while (!ready)
       std::this_thread::sleep_for(1ms);
     auto client = t.client();
     std::string topic = "Bench.Lat.x";
-    paced(count, rate, [&](int i) { caf::anon_send(client, probe_atom::value, topic, i); });
+    paced(count, rate,
+          [&](int i) { caf::anon_send(client, probe_atom::value, topic, i); });
     settle();
     stop = true;
     consumer.join();
@@ -911,7 +924,8 @@ int main(int argc, char** argv) {
   info("load average at the start: " + loadavg());
   try {
     for (int64_t x : {int64_t{0}, int64_t{1234567}, steady_ns()})
-      if (make_body(x, x).size() != body_size || make_json(x, x).dump() != make_body(x, x))
+      if (make_body(x, x).size() != body_size ||
+          make_json(x, x).dump() != make_body(x, x))
         throw std::runtime_error("bad body: " + make_json(x, x).dump());
     const int n = quick ? 20000 : 200000;
     const int n_each = quick ? 2000 : 20000;
@@ -928,7 +942,8 @@ int main(int argc, char** argv) {
     // WARDEN_BENCH_ONLY=gateway_<mode>, raw_<mode> or offline_ingest: that run
     // alone, once
     // (for profiling).
-    std::string only = std::getenv("WARDEN_BENCH_ONLY") ? std::getenv("WARDEN_BENCH_ONLY") : "";
+    std::string only =
+        std::getenv("WARDEN_BENCH_ONLY") ? std::getenv("WARDEN_BENCH_ONLY") : "";
     if (!only.empty()) {
       if (only == "offline_ingest")
         print("gateway_offline_ingest_msgs_per_s", offline_ingest(workdir, n), "msg/s");
@@ -938,7 +953,8 @@ int main(int argc, char** argv) {
           print(only + "_msgs_per_s", raw_throughput(port, m, watcher), "msg/s");
         } else if (only == std::string{"gateway_"} + m.name) {
           fresh_queue(setup);
-          print(only + "_msgs_per_s", gateway_throughput(port, m, watcher, workdir, 0), "msg/s");
+          print(only + "_msgs_per_s", gateway_throughput(port, m, watcher, workdir, 0),
+                "msg/s");
         }
       }
       setup.delete_queue(tput_queue);
@@ -977,7 +993,8 @@ int main(int argc, char** argv) {
     setup.delete_queue(tput_queue);
     for (int i = 0; i < 3; ++i) {
       print(std::string{"raw_"} + modes[i].name + "_msgs_per_s", median(raw[i]), "msg/s");
-      print(std::string{"gateway_"} + modes[i].name + "_msgs_per_s", median(gw[i]), "msg/s");
+      print(std::string{"gateway_"} + modes[i].name + "_msgs_per_s", median(gw[i]),
+            "msg/s");
     }
 
     latency(port, workdir, quick ? 2000 : 10000, 2000);

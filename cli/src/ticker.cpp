@@ -133,7 +133,8 @@ void unshow(ticker_actor* self, const std::string& key) {
   if (!diag)
     return;
   auto prefix = "schedule." + spec->tick + ".";
-  for (auto name : {"next", "last", "fired", "late", "skipped", "missed", "worst_late_ms"})
+  for (auto name :
+       {"next", "last", "fired", "late", "skipped", "missed", "worst_late_ms"})
     diag->clear_value(prefix + name);
 }
 

@@ -34,9 +34,9 @@ const std::vector<std::string> log_levels = {"trace", "debug",    "info", "warn"
 const std::vector<std::string> control_keys = {"listen", "port", "token", "tls_cert",
                                                "tls_key"};
 const std::vector<std::string> rabbitmq_keys = {
-    "enabled",        "url",       "exchange",  "outbox",
-    "outbox_max_mb",  "heartbeat_s", "confirm", "confirm_window",
-    "prefetch",       "publish",   "subscribe", "subscribe_temporary"};
+    "enabled",       "url",         "exchange",  "outbox",
+    "outbox_max_mb", "heartbeat_s", "confirm",   "confirm_window",
+    "prefetch",      "publish",     "subscribe", "subscribe_temporary"};
 const std::vector<std::string> flag_keys = {"strategy", "intensity", "period_s",
                                             "backoff", "auto_shutdown"};
 const std::vector<std::string> backoff_keys = {"min_ms", "max_ms", "jitter", "reset_ms"};
@@ -484,13 +484,14 @@ private:
       if (auto t = text(x->items[i], item)) {
         if (!valid_pattern(*t))
           error(x->items[i], item,
-                "'" + *t + "' is not a topic pattern (dot-separated words; '*' and '#' "
-                "stand alone as words)");
+                "'" + *t +
+                    "' is not a topic pattern (dot-separated words; '*' and '#' "
+                    "stand alone as words)");
         else
           out.push_back(*t);
       }
     }
-    (void) binding;
+    (void)binding;
   }
 
   // -- supervisors -------------------------------------------------------

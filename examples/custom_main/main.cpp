@@ -92,8 +92,7 @@ public:
     // The bus answers in order, and so does the gateway's outbox: once this
     // last one is taken, all before it are too.
     if (count > 0) {
-      auto bus =
-          caf::actor_cast<caf::actor>(system().registry().get(warden::bus_name));
+      auto bus = caf::actor_cast<caf::actor>(system().registry().get(warden::bus_name));
       warden::bus_message last;
       last.topic = topic_;
       last.body = nlohmann::json{{"n", sent_++}, {"from", path()}}.dump();
@@ -101,13 +100,14 @@ public:
       last.timestamp_ms = warden::wall_clock_ms();
       last.source = path();
       request(bus, caf::infinite, warden::publish_atom::value, std::move(last))
-          .then([this](caf::ok_atom) {
-                  spdlog::get("services")->info("{}: published {}", path(), sent_);
-                },
-                [this](caf::error& err) {
-                  spdlog::get("services")->error("{}: publish failed: {}", path(),
-                                                 warden::describe(err));
-                });
+          .then(
+              [this](caf::ok_atom) {
+                spdlog::get("services")->info("{}: published {}", path(), sent_);
+              },
+              [this](caf::error& err) {
+                spdlog::get("services")
+                    ->error("{}: publish failed: {}", path(), warden::describe(err));
+              });
     }
   }
 
