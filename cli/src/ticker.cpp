@@ -78,6 +78,9 @@ struct ticker_state {
   ticker_clock clock;
   std::map<std::string, schedule_spec> specs; // key → spec, to diff reloads
   std::map<std::string, std::string> groups;  // key → child path
+  /// child path → its keys (rebuilt by `apply`): lifecycle events look a
+  /// child up here instead of scanning every schedule.
+  std::unordered_map<std::string, std::vector<std::string>> keys_of;
   std::optional<schedule_time> armed;
   uint64_t gen = 0;
   bool dirty = false;
@@ -214,8 +217,8 @@ void answered(ticker_actor* self, const std::string& key, const std::string& gro
 void new_run(ticker_actor* self, const std::string& group) {
   auto& st = self->state;
   ++st.runs[group];
-  for (auto& [key, path] : st.groups)
-    if (path == group)
+  if (auto i = st.keys_of.find(group); i != st.keys_of.end())
+    for (auto& key : i->second)
       st.waiting.erase(key);
 }
 
@@ -300,6 +303,9 @@ void apply(ticker_actor* self, const schedule_set& set) {
       }
     }
   }
+  st.keys_of.clear();
+  for (auto& [key, path] : st.groups)
+    st.keys_of[path].push_back(key);
 }
 
 caf::behavior ticker(ticker_actor* self, schedule_set initial, path_registry_ptr registry,
@@ -361,8 +367,8 @@ caf::behavior ticker(ticker_actor* self, schedule_set initial, path_registry_ptr
           default:
             return;
         }
-        for (auto& [key, path] : st.groups)
-          if (path == ev.child)
+        if (auto i = st.keys_of.find(ev.child); i != st.keys_of.end())
+          for (auto& key : i->second)
             show(self, key);
         arm(self);
       },
