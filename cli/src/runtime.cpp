@@ -86,10 +86,6 @@ gateway_settings gateway_settings_of(const warden_config& cfg) {
   return out;
 }
 
-bool is_loopback_address(const std::string& x) {
-  return x == "127.0.0.1" || x == "localhost" || x == "::1" || x.rfind("127.", 0) == 0;
-}
-
 bool same_rabbitmq(const warden_config& x, const warden_config& y) {
   auto& a = x.rabbitmq;
   auto& b = y.rabbitmq;
@@ -304,7 +300,7 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   cc.events = ctx.events;
   cc.reloader_name = reloader_name;
   cc.token = cfg.control.token;
-  cc.token_for_reads = !is_loopback_address(cfg.control.listen);
+  cc.token_for_reads = !is_loopback(cfg.control.listen);
   cc.program = cfg.program;
   cc.node = cfg.node;
   cc.started_ms = gw_ctx.started_ms;

@@ -96,11 +96,6 @@ const char* a(kind x) {
   return "a value";
 }
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" ||
-         host == "[::1]" || host == "0:0:0:0:0:0:0:1";
-}
-
 std::string pointer_step(const std::string& key) {
   std::string result;
   for (char c : key) {
@@ -1136,3 +1131,12 @@ void build_config(const config_value& root,
 }
 
 } // namespace warden::detail
+
+namespace warden {
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1" ||
+         host == "[::1]" || host == "0:0:0:0:0:0:0:1";
+}
+
+} // namespace warden

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/amqp_client.hpp"
+#include "service_tree.hpp"
 #include "support/rabbit_broker.hpp"
 #include "warden/actors/atoms.hpp"
 #include "warden/actors/error.hpp"
@@ -36,46 +37,10 @@ using namespace std::chrono_literals;
 using burst_atom = caf::atom_constant<caf::atom("t_burst")>;
 using crash_atom = caf::atom_constant<caf::atom("t_crash")>;
 
-/// What the test's service received, readable from the test thread.
-struct inbox {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<bus_message> messages;
-
-  void add(const bus_message& msg) {
-    std::lock_guard<std::mutex> guard{mtx};
-    messages.push_back(msg);
-    cv.notify_all();
-  }
-
-  bool wait_for(size_t n, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> guard{mtx};
-    return cv.wait_for(guard, timeout, [&] { return messages.size() >= n; });
-  }
-
-  std::vector<bus_message> copy() {
-    std::lock_guard<std::mutex> guard{mtx};
-    return messages;
-  }
-};
-
-using inbox_ptr = std::shared_ptr<inbox>;
-
-/// Subscribes to `params.subscribe`; publishes bursts on command.
+/// Publishes bursts and crashes on command; counts refused publishes.
 class client_service : public service {
 public:
-  client_service(caf::actor_config& cfg, service_init init, inbox_ptr box)
-    : service(cfg, std::move(init))
-    , box_(std::move(box)) {}
-
-  void on_start() override {
-    for (auto& pattern : params().value("subscribe", std::vector<std::string>{}))
-      subscribe(pattern);
-  }
-
-  void on_message(const bus_message& msg) override {
-    box_->add(msg);
-  }
+  using service::service;
 
   void on_publish_error(const bus_message& msg, const caf::error& reason) override {
     service::on_publish_error(msg, reason);
@@ -93,113 +58,42 @@ public:
   }
 
   static inline std::atomic<int> errors{0};
-
-private:
-  inbox_ptr box_;
 };
 
-/// A running tree: the bus, a root supervisor with the gateway and a client.
-class tree {
+/// The shared service tree (bus, root, `root/collector` subscribed to
+/// `subscribe`) with the gateway in front and a publishing client.
+class tree : public service_tree {
 public:
-  tree(gateway_settings settings, nlohmann::json client_params)
-    : sys_cfg_(options())
-    , sys_(sys_cfg_) {
-    ctx_.registry = std::make_shared<path_registry>();
-    ctx_.events = std::make_shared<lifecycle_bus>();
-    bus_options bus_opts;
-    bus_opts.gateway_expected = true;
-    bus_opts.out_patterns = settings.publish_patterns;
-    bus_ = spawn_bus(sys_, ctx_.registry, ctx_.events, bus_opts);
-    sys_.registry().put(bus_name, caf::actor_cast<caf::strong_actor_ptr>(bus_));
-    gateway_context gw;
-    gw.registry = ctx_.registry;
-    gw.events = ctx_.events;
-    gw.program = "test";
-    gw.node = "n1";
-    gw.started_ms = wall_clock_ms();
-    supervisor_spec spec;
-    spec.flags.intensity = 10;
-    spec.flags.period = 10s;
-    spec.children.push_back(gateway_child("rabbitmq", std::move(settings), gw));
-    auto client = worker("client", make_factory<client_service>(box));
-    client.params = std::move(client_params);
-    spec.children.push_back(std::move(client));
-    auto root = spawn_supervisor(sys_, "root", spec, ctx_);
-    if (!root)
-      throw std::runtime_error("cannot start the tree: " + describe(root.error()));
-    root_ = *root;
-    auto until = std::chrono::steady_clock::now() + 10s;
-    while (!ctx_.registry->whereis("root/client") &&
-           std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(5ms);
-  }
-
-  ~tree() {
-    caf::scoped_actor self{sys_};
-    for (auto& x : {root_, bus_}) {
-      self->monitor(x);
-      self->send_exit(x, caf::exit_reason::user_shutdown);
-      self->receive([](caf::down_msg&) {});
-    }
-    sys_.registry().erase(bus_name);
-  }
+  tree(const gateway_settings& settings, std::vector<std::string> subscribe = {})
+    : service_tree(std::move(subscribe),
+                   {worker("client", make_factory<client_service>())}, &settings) {}
 
   /// Has the client publish `count` messages numbered from `first`.
   void burst(const std::string& topic, int first, int count) {
-    caf::anon_send(ctx_.registry->whereis("root/client"), burst_atom::value, topic, first,
-                   count);
+    caf::anon_send(diag("client")->current(), burst_atom::value, topic, first, count);
+  }
+
+  void crash_client() {
+    caf::anon_send(diag("client")->current(), crash_atom::value);
   }
 
   /// Stops (false) or starts (true) the gateway child through the root.
   void toggle_gateway(bool start) {
-    caf::scoped_actor self{sys_};
     if (start)
-      self->request(root_, 10s, restart_child_atom::value, std::string{"rabbitmq"})
-          .receive([](caf::ok_atom) {}, [](caf::error&) {});
+      call_root(restart_child_atom::value, "rabbitmq");
     else
-      self->request(root_, 10s, stop_child_atom::value, std::string{"rabbitmq"})
-          .receive([](caf::ok_atom) {}, [](caf::error&) {});
-  }
-
-  void crash_client() {
-    caf::anon_send(ctx_.registry->whereis("root/client"), crash_atom::value);
+      call_root(stop_child_atom::value, "rabbitmq");
   }
 
   /// A diagnostics value of the gateway ("" when unset).
   std::string gateway_value(const std::string& key) {
-    auto diag = ctx_.registry->find("root/rabbitmq");
-    if (!diag)
-      return {};
-    auto snap = diag->snapshot(std::chrono::steady_clock::now());
-    auto i = snap.values.find(key);
-    return i == snap.values.end() ? std::string{} : i->second;
+    return value("rabbitmq", key);
   }
 
-  bool wait_value(const std::string& key, const std::string& value,
+  bool wait_value(const std::string& key, const std::string& expected,
                   std::chrono::milliseconds timeout) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      if (gateway_value(key) == value)
-        return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
+    return wait_until([&] { return gateway_value(key) == expected; }, timeout);
   }
-
-  inbox_ptr box = std::make_shared<inbox>();
-
-private:
-  static runtime_options options() {
-    runtime_options rt;
-    rt.threads = 2;
-    return rt;
-  }
-
-  system_config sys_cfg_;
-  caf::actor_system sys_;
-  supervisor_context ctx_;
-  caf::actor bus_;
-  caf::actor root_;
 };
 
 class gateway_test : public ::testing::Test {
@@ -248,7 +142,7 @@ protected:
 TEST_F(gateway_test, published_messages_reach_an_outside_consumer_in_order) {
   amqp_client outside{broker().url()};
   auto queue = outside.declare_queue("warden", "Test.Out.order.#", queue_kind::exclusive);
-  tree t{settings("order"), nlohmann::json::object()};
+  tree t{settings("order")};
   ASSERT_TRUE(t.wait_value("state", "connected", 20s));
   t.burst("Test.Out.order.x", 0, 500);
   auto got = outside.consume(queue, 500, 20s);
@@ -268,14 +162,14 @@ TEST_F(gateway_test, published_messages_reach_an_outside_consumer_in_order) {
 }
 
 TEST_F(gateway_test, outside_messages_reach_subscribers_and_bad_ones_are_acked) {
-  tree t{settings("in"), nlohmann::json{{"subscribe", {"Test.In.in.#"}}}};
+  tree t{settings("in"), {"Test.In.in.#"}};
   ASSERT_TRUE(t.wait_value("state", "connected", 20s));
   amqp_client outside{broker().url()};
   outside.publish("warden", "Test.In.in.a", "not json", true, "bad-1");
   outside.publish("warden", "Test.In.in.a", R"({"n": 1})", true, "good-1");
   outside.publish("warden", "Test.In.in.b", R"({"n": 2})", true, "good-2");
-  ASSERT_TRUE(t.box->wait_for(2, 20s));
-  auto got = t.box->copy();
+  ASSERT_TRUE(t.box->wait_for("#", 2, 20s));
+  auto got = t.box->on("#");
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].message_id, "good-1");
   EXPECT_EQ(got[0].topic, "Test.In.in.a");
@@ -293,7 +187,7 @@ TEST_F(gateway_test, answers_health_requests) {
   amqp_client outside{broker().url()};
   auto queue =
       outside.declare_queue("warden", "Health.Response.test.n1", queue_kind::exclusive);
-  tree t{settings("health"), nlohmann::json::object()};
+  tree t{settings("health")};
   ASSERT_TRUE(t.wait_value("state", "connected", 20s));
   outside.publish("warden", "Health.Request", R"({"id": "h-7"})");
   auto got = outside.consume(queue, 1, 20s);
@@ -306,7 +200,8 @@ TEST_F(gateway_test, answers_health_requests) {
   std::set<std::string> paths;
   for (auto& s : body["services"])
     paths.insert(s["path"].get<std::string>());
-  EXPECT_EQ(paths, (std::set<std::string>{"root", "root/client", "root/rabbitmq"}));
+  EXPECT_EQ(paths, (std::set<std::string>{"root", "root/client", "root/collector",
+                                          "root/rabbitmq"}));
 }
 
 TEST_F(gateway_test,
@@ -320,14 +215,14 @@ TEST_F(gateway_test,
   setup.close();
   rb.stop();
   {
-    tree t{keep, nlohmann::json::object()};
+    tree t{keep};
     t.burst("Test.Out.keep.x", 0, 2000);
     ASSERT_TRUE(t.wait_value("outbox.depth", "2000", 20s))
         << t.gateway_value("outbox.depth");
     EXPECT_EQ(t.gateway_value("state"), "offline");
   } // the whole system goes away with 2000 messages in the outbox
   rb.restart();
-  tree t{keep, nlohmann::json::object()};
+  tree t{keep};
   ASSERT_TRUE(t.wait_value("state", "connected", 20s));
   ASSERT_TRUE(t.wait_value("outbox.depth", "0", 30s)) << t.gateway_value("outbox.depth");
   amqp_client outside{rb.url()};
@@ -344,7 +239,7 @@ TEST_F(gateway_test, broker_killed_while_publishing_loses_nothing) {
   amqp_client setup{rb.url()};
   setup.declare_queue("warden", "Test.Out.chaos.#", queue_kind::durable, "t.chaos");
   setup.close();
-  tree t{settings("chaos"), nlohmann::json::object()};
+  tree t{settings("chaos")};
   ASSERT_TRUE(t.wait_value("state", "connected", 20s));
   constexpr int cycles = 5;
   constexpr int per_step = 100; // 1 k msg/s in steps of 100 every 100 ms
@@ -394,12 +289,12 @@ TEST_F(gateway_test, broker_killed_while_publishing_loses_nothing) {
 TEST_F(gateway_test, permanent_and_temporary_subscriptions_across_a_gateway_restart) {
   auto s = settings("subs");
   s.link.queues.push_back(amqp_queue{"", {"Test.Tmp.subs.#"}});
-  tree t{s, nlohmann::json{{"subscribe", {"Test.In.subs.#", "Test.Tmp.subs.#"}}}};
+  tree t{s, {"Test.In.subs.#", "Test.Tmp.subs.#"}};
   ASSERT_TRUE(t.wait_value("state", "connected", 20s));
   amqp_client outside{broker().url()};
   outside.publish("warden", "Test.In.subs.x", R"({"n": 1})", true, "perm-1");
   outside.publish("warden", "Test.Tmp.subs.x", R"({"n": 1})", true, "tmp-1");
-  ASSERT_TRUE(t.box->wait_for(2, 20s));
+  ASSERT_TRUE(t.box->wait_for("#", 2, 20s));
   t.toggle_gateway(false); // the gateway is away: its connection closes
   outside.publish("warden", "Test.In.subs.x", R"({"n": 2})", true, "perm-2");
   outside.publish("warden", "Test.Tmp.subs.x", R"({"n": 2})", true, "tmp-2");
@@ -408,9 +303,9 @@ TEST_F(gateway_test, permanent_and_temporary_subscriptions_across_a_gateway_rest
   outside.publish("warden", "Test.Tmp.subs.x", R"({"n": 3})", true, "tmp-3");
   // tmp-2, had it been kept anywhere, would arrive before tmp-3 in the
   // same queue: the first four are the whole story.
-  ASSERT_TRUE(t.box->wait_for(4, 20s));
+  ASSERT_TRUE(t.box->wait_for("#", 4, 20s));
   std::vector<std::string> ids;
-  for (auto& m : t.box->copy())
+  for (auto& m : t.box->on("#"))
     ids.push_back(m.message_id);
   std::sort(ids.begin(), ids.end());
   // The durable queue kept perm-2; the temporary queue went away with the
@@ -422,7 +317,7 @@ TEST_F(gateway_test, publishes_an_error_message_on_every_crash) {
   amqp_client outside{broker().url()};
   auto queue =
       outside.declare_queue("warden", "Error.Message.test.n1", queue_kind::exclusive);
-  tree t{settings("errors"), nlohmann::json::object()};
+  tree t{settings("errors")};
   ASSERT_TRUE(t.wait_value("state", "connected", 20s));
   t.crash_client();
   auto got = outside.consume(queue, 1, 20s);
@@ -443,7 +338,7 @@ TEST_F(gateway_test, a_full_outbox_refuses_publishers_and_drops_nothing) {
   s.outbox.max_bytes = 20000; // about 200 records
   s.outbox.segment_bytes = 4096;
   auto before = client_service::errors.load();
-  tree t{s, nlohmann::json::object()};
+  tree t{s};
   ASSERT_TRUE(t.wait_value("state", "offline", 20s));
   t.burst("Test.Out.full.x", 0, 1000);
   // (The gateway shows its outbox depth at most every 250 ms.)
@@ -467,7 +362,7 @@ TEST_F(gateway_test, a_full_outbox_refuses_publishers_and_drops_nothing) {
 
 TEST_F(gateway_test, a_silent_broker_is_noticed_by_heartbeats) {
   auto& rb = broker();
-  tree t{settings("silent"), nlohmann::json::object()};
+  tree t{settings("silent")};
   ASSERT_TRUE(t.wait_value("state", "connected", 20s));
   ::kill(rb.pid(), SIGSTOP); // alive but silent: no RST, no FIN
   bool noticed = t.wait_value("state", "offline", 15s);

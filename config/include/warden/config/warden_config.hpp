@@ -30,6 +30,10 @@ struct log_config {
   std::map<std::string, std::string> levels;
 };
 
+/// Whether `host` names the loopback interface ("localhost", 127.x.y.z,
+/// "::1"): where the control plane may listen without a token.
+bool is_loopback(const std::string& host);
+
 /// The `control` section: where the control actor listens.
 struct control_config {
   /// A non-loopback address requires `token`.
