@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <chrono>
 #include <filesystem>
-#include <set>
+#include <unordered_set>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -23,6 +23,8 @@ using tick_flush_atom = caf::atom_constant<caf::atom("wd_tflush")>;
 
 constexpr auto save_interval = std::chrono::seconds{1};
 constexpr auto show_interval = std::chrono::milliseconds{250};
+/// Schedules whose values one turn of the ticker shows (~7 µs each).
+constexpr size_t show_batch = 32;
 
 std::string key_of(const std::string& path, const std::string& tick_name) {
   return path + "#" + tick_name;
@@ -54,9 +56,9 @@ std::optional<schedule_spec> to_spec(const schedule_config& x, std::string* why)
   return spec;
 }
 
-int64_t to_ms(schedule_time t) {
+int64_t to_us(schedule_time t) {
   using namespace std::chrono;
-  return duration_cast<milliseconds>(t.time_since_epoch()).count();
+  return duration_cast<microseconds>(t.time_since_epoch()).count();
 }
 
 std::string iso(schedule_time t) {
@@ -85,8 +87,10 @@ struct ticker_state {
   uint64_t gen = 0;
   bool dirty = false;
   schedule_time last_save{};
-  std::set<std::string> unshown; // fired since the diagnostics were updated
+  /// Fired since the diagnostics were updated.
+  std::unordered_set<std::string> unshown;
   schedule_time last_show{};
+  bool showing = false; // a batch is being shown, turn by turn
   bool flush_armed = false; // a tick_flush_atom is on its way
   /// Counts the starts and stops of each child: the answer to a tick sent to
   /// an earlier instance must not mark a tick of the current one handled.
@@ -172,16 +176,22 @@ void arm(ticker_actor* self) {
 }
 
 /// Diagnostics at most every 250 ms and the file at most every second:
-/// formatting and writing must not make the next tick late. What is left
-/// waits for one flush message (armed only while something is pending, so
-/// an idle ticker has no timer of its own).
+/// formatting and writing must not make the next tick late. The values are
+/// shown `show_batch` schedules per turn (a timer message that arrives in
+/// between is handled first); what is left waits for one flush message
+/// (armed only while something is pending, so an idle ticker has no timer
+/// of its own).
 void tidy(ticker_actor* self, schedule_time now) {
   auto& st = self->state;
-  if (!st.unshown.empty() && now - st.last_show >= show_interval) {
-    for (auto& key : st.unshown)
-      show(self, key);
-    st.unshown.clear();
-    st.last_show = now;
+  if (!st.unshown.empty() && (st.showing || now - st.last_show >= show_interval)) {
+    auto i = st.unshown.begin();
+    for (size_t n = 0; n < show_batch && i != st.unshown.end(); ++n) {
+      show(self, *i);
+      i = st.unshown.erase(i);
+    }
+    st.showing = !st.unshown.empty();
+    if (!st.showing)
+      st.last_show = now;
   }
   bool unsaved = st.dirty && !st.state_file.empty();
   if (unsaved && now - st.last_save >= save_interval) {
@@ -190,12 +200,16 @@ void tidy(ticker_actor* self, schedule_time now) {
   }
   if (st.flush_armed || (st.unshown.empty() && !unsaved))
     return;
+  st.flush_armed = true;
+  if (st.showing) {
+    self->send(self, tick_flush_atom::value);
+    return;
+  }
   auto at =
       st.unshown.empty() ? st.last_save + save_interval : st.last_show + show_interval;
   if (unsaved)
     at = std::min(at, st.last_save + save_interval);
   auto delay = std::max(at - now, schedule_duration::zero());
-  st.flush_armed = true;
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::nanoseconds>(delay),
                      tick_flush_atom::value);
 }
@@ -233,7 +247,7 @@ void fire(ticker_actor* self) {
       st.book.handled(t.key);
       continue;
     }
-    tick msg{t.tick, to_string(t.kind), to_ms(t.due),
+    tick msg{t.tick, to_string(t.kind), to_us(t.due),
              std::chrono::duration_cast<std::chrono::microseconds>(t.lateness).count(),
              t.missed};
     ++st.waiting[t.key];

@@ -111,9 +111,10 @@ public:
                        sched.clock().now() - t0);
   }
 
-  /// Milliseconds since `epoch`, as in `tick::due_ms`.
-  static int64_t at_ms(std::chrono::milliseconds since_epoch) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(epoch.time_since_epoch())
+  /// Microseconds since the Unix epoch of `epoch + since_epoch`, as in
+  /// `tick::due_us`.
+  static int64_t at_us(std::chrono::microseconds since_epoch) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(epoch.time_since_epoch())
                .count() +
            since_epoch.count();
   }
@@ -174,7 +175,7 @@ public:
   static std::vector<int64_t> dues(const tick_log& log) {
     std::vector<int64_t> result;
     for (auto& t : *log)
-      result.push_back(t.due_ms);
+      result.push_back(t.due_us);
     return result;
   }
 
@@ -206,20 +207,20 @@ TEST_F(ticker_test, the_nth_tick_is_due_at_start_plus_n_intervals_even_when_late
   EXPECT_TRUE(log->empty()) << "no at_start tick";
   advance(1700ms); // the first tick (due at 1 s) is handled 700 ms late
   ASSERT_EQ(log->size(), 1u);
-  EXPECT_EQ((*log)[0].due_ms, at_ms(1000ms));
+  EXPECT_EQ((*log)[0].due_us, at_us(1000ms));
   EXPECT_EQ((*log)[0].lateness_us, 700'000);
   advance(300ms); // the second is due at 2 s, not at 1.7 s + 1 s
   ASSERT_EQ(log->size(), 2u);
-  EXPECT_EQ((*log)[1].due_ms, at_ms(2000ms));
+  EXPECT_EQ((*log)[1].due_us, at_us(2000ms));
   EXPECT_EQ((*log)[1].lateness_us, 0);
   advance(2500ms); // 4.5 s: the tick due at 3 s, the one at 4 s passed over
   ASSERT_EQ(log->size(), 3u);
-  EXPECT_EQ((*log)[2].due_ms, at_ms(3000ms));
+  EXPECT_EQ((*log)[2].due_us, at_us(3000ms));
   EXPECT_EQ((*log)[2].lateness_us, 1'500'000);
   EXPECT_EQ((*log)[2].missed, 1u);
   advance(500ms); // back on the grid
   ASSERT_EQ(log->size(), 4u);
-  EXPECT_EQ((*log)[3].due_ms, at_ms(5000ms));
+  EXPECT_EQ((*log)[3].due_us, at_us(5000ms));
   EXPECT_EQ((*log)[3].lateness_us, 0);
   EXPECT_EQ(kinds(log), (std::vector<std::string>(4, "regular")));
   EXPECT_EQ(value("root/w", "schedule.scan.late"), "2");
@@ -243,7 +244,7 @@ TEST_F(ticker_test, at_start_fires_on_start_and_after_each_restart) {
   start_all(for_child("root/w", {s}), one_child(tick_child("w", log)));
   advance(0s);
   ASSERT_EQ(kinds(log), (std::vector<std::string>{"at_start"}));
-  EXPECT_EQ(log->front().due_ms, at_ms(0ms));
+  EXPECT_EQ(log->front().due_us, at_us(0ms));
   advance(10s);
   auto first = at("root/w");
   crash("root/w");
@@ -251,7 +252,7 @@ TEST_F(ticker_test, at_start_fires_on_start_and_after_each_restart) {
   ASSERT_EQ(restarts("root/w"), 1u);
   EXPECT_NE(at("root/w"), first);
   EXPECT_EQ(kinds(log), (std::vector<std::string>{"at_start", "at_start"}));
-  EXPECT_EQ(log->back().due_ms, at_ms(10s));
+  EXPECT_EQ(log->back().due_us, at_us(10s));
   crash("root/w");
   advance(0s);
   EXPECT_EQ(log->size(), 3u);
@@ -271,7 +272,7 @@ TEST_F(ticker_test, at_start_once_fires_only_on_the_first_start) {
   // The restart begins a new grid: regular ticks 1 s after it.
   advance(1s);
   EXPECT_EQ(kinds(log), (std::vector<std::string>{"at_start", "regular"}));
-  EXPECT_EQ(log->back().due_ms, at_ms(1500ms));
+  EXPECT_EQ(log->back().due_us, at_us(1500ms));
 }
 
 TEST_F(ticker_test, no_ticks_while_the_child_waits_in_backoff) {
@@ -292,7 +293,7 @@ TEST_F(ticker_test, no_ticks_while_the_child_waits_in_backoff) {
   advance(0s);
   // The missed runs come as one catch-up tick when the child is back.
   ASSERT_EQ(kinds(log), (std::vector<std::string>{"regular", "catch_up"}));
-  EXPECT_EQ(log->back().due_ms, at_ms(6500ms));
+  EXPECT_EQ(log->back().due_us, at_us(6500ms));
 }
 
 // -- overlap -----------------------------------------------------------------
@@ -309,7 +310,7 @@ TEST_F(ticker_test, overlap_skip_counts_a_tick_due_while_the_previous_is_unanswe
   release("root/w");
   advance(1s);
   ASSERT_EQ(log->size(), 2u);
-  EXPECT_EQ((*log)[1].due_ms, at_ms(3000ms));
+  EXPECT_EQ((*log)[1].due_us, at_us(3000ms));
   EXPECT_EQ(value("root/w", "schedule.scan.skipped"), "1");
   EXPECT_EQ(value("root/w", "schedule.scan.fired"), "2");
 }
@@ -321,7 +322,7 @@ TEST_F(ticker_test, overlap_queue_delivers_while_the_previous_is_unanswered) {
   advance(1s);
   advance(1s);
   advance(1s);
-  EXPECT_EQ(dues(log), (std::vector<int64_t>{at_ms(1s), at_ms(2s), at_ms(3s)}));
+  EXPECT_EQ(dues(log), (std::vector<int64_t>{at_us(1s), at_us(2s), at_us(3s)}));
   EXPECT_EQ(value("root/w", "schedule.scan.skipped"), "0");
   EXPECT_EQ(value("root/w", "schedule.scan.fired"), "3");
 }
@@ -365,10 +366,10 @@ public:
 TEST_F(ticker_catch_up, one_fires_once_at_start_for_the_missed_nights) {
   previous_run_then_restart(catch_up_mode::one);
   ASSERT_EQ(kinds(log), (std::vector<std::string>{"catch_up"}));
-  EXPECT_EQ(log->front().due_ms, at_ms(48h + 2h));
+  EXPECT_EQ(log->front().due_us, at_us(48h + 2h));
   advance(1h); // then the regular time, Wednesday 03:00
   EXPECT_EQ(kinds(log), (std::vector<std::string>{"catch_up", "regular"}));
-  EXPECT_EQ(log->back().due_ms, at_ms(48h + 3h));
+  EXPECT_EQ(log->back().due_us, at_us(48h + 3h));
 }
 
 TEST_F(ticker_catch_up, none_waits_for_the_next_regular_time) {
@@ -376,7 +377,7 @@ TEST_F(ticker_catch_up, none_waits_for_the_next_regular_time) {
   EXPECT_TRUE(log->empty());
   advance(1h);
   ASSERT_EQ(kinds(log), (std::vector<std::string>{"regular"}));
-  EXPECT_EQ(log->back().due_ms, at_ms(48h + 3h));
+  EXPECT_EQ(log->back().due_us, at_us(48h + 3h));
 }
 
 TEST_F(ticker_catch_up, one_without_a_previous_run_waits_too) {
@@ -400,7 +401,7 @@ TEST_F(ticker_test, a_reload_replaces_a_schedule_without_restarting_the_child) {
   reload(for_child("root/w", {every("scan", 500ms)})); // at 1.2 s
   advance(500ms);
   ASSERT_EQ(log->size(), 2u);
-  EXPECT_EQ((*log)[1].due_ms, at_ms(1700ms)) << "a new grid from the reload";
+  EXPECT_EQ((*log)[1].due_us, at_us(1700ms)) << "a new grid from the reload";
   advance(500ms);
   EXPECT_EQ(log->size(), 3u);
   EXPECT_EQ(value("root/w", "schedule.scan.fired"), "3") << "counters are kept";

@@ -231,7 +231,7 @@ public:
       return false;
     warden::tick x;
     x.name = tick_name;
-    x.due_ms = wall_clock_ms();
+    x.due_us = wall_clock_ms() * 1000;
     bool ok = false;
     caf::scoped_actor self{sys_};
     self->request(target, 10s, x).receive([&](bool) { ok = true; }, [](caf::error&) {});

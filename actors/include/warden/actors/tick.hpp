@@ -16,8 +16,8 @@ struct tick {
   std::string name;
   /// "regular", "at_start" or "catch_up".
   std::string kind = "regular";
-  /// When it was due, ms since the Unix epoch.
-  int64_t due_ms = 0;
+  /// When it was due, µs since the Unix epoch.
+  int64_t due_us = 0;
   /// How late it is delivered, in µs.
   int64_t lateness_us = 0;
   /// Regular runs missed since the previous tick (it fell behind).
@@ -26,7 +26,7 @@ struct tick {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tick& x) {
-  return f(caf::meta::type_name("warden::tick"), x.name, x.kind, x.due_ms, x.lateness_us,
+  return f(caf::meta::type_name("warden::tick"), x.name, x.kind, x.due_us, x.lateness_us,
            x.missed);
 }
 
