@@ -174,15 +174,20 @@ int run_main(int argc, char** argv, service_types types) {
   std::string config_path;
   std::vector<std::string> overrides;
   auto add_config_option = [&](CLI::App* cmd) {
-    cmd->add_option(
-        "-c,--config", config_path,
-        "config file ('-': standard input); default: ./warden.cfg, "
-        "./etc/warden.cfg, /etc/warden/warden.cfg, then the embedded default");
+    cmd->add_option("-c,--config", config_path,
+                    "config file ('-': standard input); default: ./warden.cfg, "
+                    "./etc/warden.cfg, /etc/warden/warden.cfg, then the embedded default")
+        ->type_name("FILE");
   };
   auto run = app.add_subcommand("run", "run the tree in the foreground");
   add_config_option(run);
-  run->add_option("--set", overrides, "override a setting: KEY=VALUE (repeatable)");
-  auto check = app.add_subcommand("check", "validate the config; print every error");
+  run->add_option("--set", overrides, "override a setting: KEY=VALUE (repeatable)")
+      ->type_name("KEY=VALUE");
+  run->footer("SIGINT/SIGTERM stop the tree gracefully, children right to left (a second "
+              "one forces); SIGHUP reloads the config. Under systemd (NOTIFY_SOCKET): "
+              "READY=1, WATCHDOG=1, RELOADING=1, STOPPING=1 and a STATUS= line.");
+  auto check = app.add_subcommand(
+      "check", "validate the config; print every error as FILE:LINE: setting: message");
   add_config_option(check);
   auto config = app.add_subcommand("config", "show or edit the config");
   add_config_option(config);
@@ -191,12 +196,15 @@ int run_main(int argc, char** argv, service_types types) {
       config->add_subcommand("dump", "print the effective config (secrets redacted)");
   std::string key, value;
   auto get_cmd = config->add_subcommand("get", "print one setting");
-  get_cmd->add_option("KEY", key, "setting path, e.g. supervisor.intensity")->required();
-  auto set_cmd =
-      config->add_subcommand("set", "change one setting in the file, keeping its layout");
-  set_cmd->add_option("KEY", key, "setting path")->required();
+  get_cmd->add_option("KEY", key, "setting path, e.g. supervisor.intensity")
+      ->required()
+      ->type_name("");
+  auto set_cmd = config->add_subcommand(
+      "set", "change one setting in the file, keeping its layout; written only if valid");
+  set_cmd->add_option("KEY", key, "setting path")->required()->type_name("");
   set_cmd->add_option("VALUE", value, "new value (libconfig syntax or a bare string)")
-      ->required();
+      ->required()
+      ->type_name("");
   // The control client: one subcommand per control command.
   struct client_cmd {
     const char* name;
@@ -225,18 +233,27 @@ int run_main(int argc, char** argv, service_types types) {
     add_config_option(cmd);
     cmd->add_option("--connect", connect,
                     "HOST:PORT of the running warden (default: control.listen:port of "
-                    "the config)");
-    cmd->add_option("--token", token, "control token (default: the config's)");
+                    "the config)")
+        ->type_name("HOST:PORT");
+    cmd->add_option("--token", token, "control token (default: the config's)")
+        ->type_name("T");
     cmd->add_flag("--json", json, "print JSON");
     cmd->add_flag("--tls", tls,
                   "connect with TLS (default: when the config has tls_cert)");
     if (std::string{c.name} == "tree")
       cmd->add_flag("--dot", dot, "print Graphviz");
     if (c.takes_path)
-      cmd->add_option("PATH", target, "the child's path, e.g. root/watcher")->required();
+      cmd->add_option("PATH", target, "the child's path, e.g. root/watcher")
+          ->required()
+          ->type_name("");
     client_apps.emplace_back(cmd, c.name);
   }
   auto version = app.add_subcommand("version", "print the version");
+  app.footer(
+      "Exit codes: 0 clean stop, 1 config error (or an error answer from a running "
+      "warden), 2 usage error, 3 the root supervisor gave up, 4 a control client "
+      "could not connect or was refused.\n'warden COMMAND --help' for a command's "
+      "options; man warden for everything.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "logging.hpp"
+#include "systemd_notify.hpp"
 #include "warden/cli/ticker.hpp"
 #include "warden/actors/atoms.hpp"
 #include "warden/actors/error.hpp"
@@ -249,6 +250,8 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
     sigaddset(&signals, sig);
   }
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // systemd's notify protocol (Type=notify): a no-op without NOTIFY_SOCKET.
+  systemd_notifier notifier;
 
   auto& cfg = loaded.config;
   std::string why;
@@ -323,6 +326,7 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
             sys_cfg.threads());
   caf::scoped_actor self{sys};
   self->monitor(*root);
+  auto watchdog = spawn_watchdog(sys, *root, ctx.registry, notifier.watchdog_interval());
   // The state comes in as spawn arguments: CAF 0.17 dereferences a null
   // argument tuple for function actors spawned without any (UBSan).
   auto reload_actor = sys.spawn(
@@ -377,9 +381,21 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
         [&](signal_atom, int sig) {
           if (sig == SIGHUP) {
             log->info("SIGHUP: reloading the config");
-            caf::anon_send(reload_actor, reload_atom::value);
+            if (!ready_logged) {
+              caf::anon_send(reload_actor, reload_atom::value);
+              return;
+            }
+            // For systemd: RELOADING=1, then READY=1 once the reloader answers.
+            notifier.reloading();
+            std::string outcome;
+            self->request(reload_actor, std::chrono::seconds{30}, reload_atom::value)
+                .receive(
+                    [](std::string&) {},
+                    [&](caf::error& err) { outcome = "; reload: " + describe(err); });
+            notifier.ready(tree_status(*ctx.registry) + outcome);
             return;
           }
+          notifier.stopping(std::string{"stopping: "} + strsignal(sig));
           if (++interrupts == 1) {
             log->info("{}: stopping the tree (again to force)", strsignal(sig));
             self->send_exit(*root, caf::exit_reason::user_shutdown);
@@ -399,10 +415,15 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
                           1000.0;
                 log->info("tree running: {} children, started in {:.1f} ms",
                           ctx.registry->size() - 1, ms);
+                notifier.ready(tree_status(*ctx.registry));
               }
             });
   }
+  notifier.stopping(code == exit_ok ? "stopping"
+                                    : "stopping: the root supervisor gave up");
   // Registry entries and self-arming timers would keep the system alive.
+  if (watchdog)
+    self_destruct(sys, watchdog);
   sys.registry().erase(reloader_name);
   sys.registry().erase(bus_name);
   self->send_exit(reload_actor, caf::exit_reason::kill);

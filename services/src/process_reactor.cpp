@@ -414,6 +414,20 @@ void process_reactor::take_commands() {
   }
 }
 
+namespace {
+
+/// vfork in a frame of its own: `returns_twice` would make the compiler
+/// assume that every local of the caller may be clobbered (-Wclobbered).
+/// The child never returns from here (exec or _exit).
+__attribute__((noinline)) pid_t vfork_child(const child_setup& setup) {
+  auto pid = ::vfork();
+  if (pid == 0)
+    child_main(setup); // does not return
+  return pid;
+}
+
+} // namespace
+
 void process_reactor::start(spawn_request& req) {
   if (!has_owner(req.id))
     return; // its actor is gone already
@@ -427,12 +441,18 @@ void process_reactor::start(spawn_request& req) {
     return;
   }
   // The environment: warden's, the user's, then the child's own settings.
+  // systemd's notify and watchdog variables are for warden alone (its unit
+  // has NotifyAccess=main): a child gets NOTIFY_SOCKET only from `ready`.
   std::map<std::string, std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string_view kv{*e};
     auto eq = kv.find('=');
-    if (eq != std::string_view::npos)
-      env[std::string{kv.substr(0, eq)}] = std::string{kv.substr(eq + 1)};
+    if (eq == std::string_view::npos)
+      continue;
+    auto name = kv.substr(0, eq);
+    if (name == "NOTIFY_SOCKET" || name == "WATCHDOG_USEC" || name == "WATCHDOG_PID")
+      continue;
+    env[std::string{name}] = std::string{kv.substr(eq + 1)};
   }
   user_info user;
   bool switch_user = false;
@@ -521,9 +541,7 @@ void process_reactor::start(spawn_request& req) {
                     switch_user,        user.uid,
                     user.gid,           user.groups.data(),
                     user.groups.size(), ::getpid()};
-  auto pid = ::vfork();
-  if (pid == 0)
-    child_main(setup); // does not return
+  auto pid = vfork_child(setup);
   // Here the child has called exec or _exit.
   for (int* fd : {&in_pipe[0], &out_pipe[1], &err_pipe[1], &status_pipe[1]})
     close_fd(*fd);

@@ -93,6 +93,10 @@ public:
     ::kill(pid_, sig);
   }
 
+  pid_t pid() const noexcept {
+    return pid_;
+  }
+
   /// The exit code, or -1 if it did not exit within `deadline`. Waits on a
   /// pidfd: woken by the exit itself, no polling.
   int wait(std::chrono::milliseconds deadline = 10s) {

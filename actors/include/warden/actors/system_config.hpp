@@ -15,8 +15,12 @@ struct runtime_options {
   size_t threads = 0;
   /// Messages an actor may handle before yielding its worker.
   size_t max_throughput = 300;
-  /// "stealing" (CAF's default) or "sharing".
-  std::string policy = "stealing";
+  /// "sharing" (one queue, idle workers sleep until work arrives) or
+  /// "stealing" (CAF's default: idle workers poll, ~25 ms of 50 µs sleeps
+  /// after every burst). Sharing measured better for warden's load on two
+  /// cores: ticks 15-19 % CPU instead of 38-53 % with 10 k schedules, a crash
+  /// loop a fraction of the CPU, restart p99 30 µs instead of 318 µs.
+  std::string policy = "sharing";
   /// Use CAF's deterministic test coordinator (for tests only).
   bool testing = false;
 };
