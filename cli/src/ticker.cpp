@@ -202,7 +202,9 @@ void tidy(ticker_actor* self, schedule_time now) {
     return;
   st.flush_armed = true;
   if (st.showing) {
-    self->send(self, tick_flush_atom::value);
+    // Anonymous: a message to self naming self as its sender would keep the
+    // actor alive while it waits in the mailbox of an actor nobody runs.
+    caf::anon_send(caf::actor_cast<caf::actor>(self), tick_flush_atom::value);
     return;
   }
   auto at =

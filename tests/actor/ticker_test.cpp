@@ -56,6 +56,12 @@ public:
     };
   }
 
+  /// A held promise names this actor: kept past the stop, it would keep
+  /// the actor (and the ticker it answers) alive for good.
+  void on_stop() override {
+    held_.clear();
+  }
+
 private:
   options opts_;
   std::vector<caf::typed_response_promise<bool>> held_;
