@@ -4,6 +4,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 
 #include "suggest.hpp"
@@ -47,6 +48,44 @@ const std::vector<std::string> supervisor_only_keys = {
     "strategy", "intensity", "period_s", "auto_shutdown", "children"};
 const std::vector<std::string> schedule_keys = {
     "tick", "every", "cron", "timezone", "at_start", "catch_up", "overlap", "jitter"};
+
+// Whether `x` is well-formed UTF-8 (no overlong forms, no surrogates, nothing
+// beyond U+10FFFF): what nlohmann::json accepts when it writes a string out.
+bool valid_utf8(std::string_view x) {
+  for (size_t i = 0; i < x.size();) {
+    auto c = static_cast<unsigned char>(x[i]);
+    size_t n = 0; // continuation bytes
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      n = 1;
+      cp = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      cp = c & 0x0fu;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (x.size() - i <= n)
+      return false;
+    for (size_t k = 1; k <= n; ++k) {
+      auto d = static_cast<unsigned char>(x[i + k]);
+      if ((d & 0xc0) != 0x80)
+        return false;
+      cp = (cp << 6) | (d & 0x3fu);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
 
 // Whether `expr` fires at all (`0 0 31 2 *` never does). `next_fire` looks
 // eight years ahead, enough for every date, so any start will do.
@@ -122,20 +161,23 @@ struct sibling {
   const config_value* node = nullptr;
   const config_value* depends_on = nullptr;
   std::vector<std::string> deps;
+  std::vector<bool> secret_deps; // per entry of `deps`: holds secret text
 };
 
 class builder {
 public:
   builder(const std::unordered_set<const config_value*>& failed,
           const service_types* types, warden_config& out,
-          std::vector<config_error>& errors)
+          std::vector<config_error>& errors, std::vector<retyped_value>& retyped)
     : failed_(failed)
     , types_(types)
     , out_(out)
-    , errors_(errors) {}
+    , errors_(errors)
+    , retyped_(retyped) {}
 
   void run(const config_value& root) {
     check_keys(root, "", top_keys);
+    check_utf8(root, "");
     if (auto x = root.member("program"))
       if (auto t = nonempty_text(*x, "program"))
         out_.program = *t;
@@ -207,13 +249,22 @@ private:
     return parse_value_text(x.text, nullptr);
   }
 
+  // `x` was read as `y`: so it is in the effective settings too (`dump` must
+  // load again to the same values).
+  void retype(const config_value& x, const config_value& y) {
+    retyped_.emplace_back(&x, y);
+  }
+
   std::optional<int64_t> integer(const config_value& x, const std::string& path) {
     if (skip(x))
       return std::nullopt;
     if (x.type == kind::integer || x.type == kind::integer64)
       return x.integer;
-    if (auto y = reread(x); y && (y->type == kind::integer || y->type == kind::integer64))
+    if (auto y = reread(x);
+        y && (y->type == kind::integer || y->type == kind::integer64)) {
+      retype(x, *y);
       return y->integer;
+    }
     if (x.type == kind::string && x.interpolated)
       error(x, path, "must be an integer, not " + shown(x));
     else
@@ -246,8 +297,10 @@ private:
       return std::nullopt;
     if (x.type == kind::boolean)
       return x.boolean;
-    if (auto y = reread(x); y && y->type == kind::boolean)
+    if (auto y = reread(x); y && y->type == kind::boolean) {
+      retype(x, *y);
       return y->boolean;
+    }
     if (x.type == kind::string && x.interpolated)
       error(x, path, "must be true or false, not " + shown(x));
     else
@@ -262,10 +315,15 @@ private:
       return x.floating;
     if (x.type == kind::integer || x.type == kind::integer64)
       return static_cast<double>(x.integer);
-    if (auto y = reread(x); y && y->type == kind::floating)
+    if (auto y = reread(x); y && y->type == kind::floating) {
+      retype(x, *y);
       return y->floating;
-    if (auto y = reread(x); y && (y->type == kind::integer || y->type == kind::integer64))
+    }
+    if (auto y = reread(x);
+        y && (y->type == kind::integer || y->type == kind::integer64)) {
+      retype(x, *y);
       return static_cast<double>(y->integer);
+    }
     error(x, path, std::string{"must be a number, not "} + a(x.type));
     return std::nullopt;
   }
@@ -621,11 +679,14 @@ private:
       if (s.depends_on == nullptr)
         continue;
       auto where = append_step(s.setting, "depends_on");
-      for (auto& dep : s.deps) {
+      for (size_t k = 0; k < s.deps.size(); ++k) {
+        auto& dep = s.deps[k];
         if (dep == s.name) {
           error(*s.depends_on, where, "child depends on itself");
         } else if (auto j = index.find(dep); j != index.end()) {
           edges[i].push_back(j->second);
+        } else if (s.secret_deps[k]) {
+          error(*s.depends_on, where, "depends_on names '***', which is not a sibling");
         } else {
           error(*s.depends_on, where,
                 "depends_on names '" + dep + "', which is not a sibling" +
@@ -667,7 +728,10 @@ private:
     std::string name;
     if (auto x = g.member("name")) {
       if (auto t = nonempty_text(*x, append_step(path, "name"))) {
-        if (valid_child_name(*t))
+        if (x->secret)
+          // A name is in every path, log line and answer: it cannot be hidden.
+          error(*x, append_step(path, "name"), "a child name must not be secret");
+        else if (valid_child_name(*t))
           name = *t;
         else
           error(*x, append_step(path, "name"),
@@ -764,8 +828,10 @@ private:
       if (x->type == kind::array || x->type == kind::list) {
         s.depends_on = x;
         for (size_t i = 0; i < x->items.size(); ++i)
-          if (auto t = text(x->items[i], where + "[" + std::to_string(i) + "]"))
+          if (auto t = text(x->items[i], where + "[" + std::to_string(i) + "]")) {
             s.deps.push_back(*t);
+            s.secret_deps.push_back(x->items[i].secret);
+          }
         c.depends_on = s.deps;
       } else {
         error(*x, where,
@@ -1018,6 +1084,22 @@ private:
     return false;
   }
 
+  // Every string is text: params become JSON (which nlohmann refuses to write
+  // with invalid UTF-8, e.g. when a reload offers them to a service), program
+  // and node go into JSON answers. The value itself is not shown.
+  void check_utf8(const config_value& x, const std::string& path) {
+    if (x.type == kind::string && !skip(x) && !valid_utf8(x.text))
+      error(x, path, "must be UTF-8 text");
+    if (x.type == kind::group) {
+      for (auto& item : x.items)
+        check_utf8(item, append_step(path, item.name));
+    } else if (x.is_aggregate()) {
+      auto steps = item_steps(x);
+      for (size_t i = 0; i < x.items.size(); ++i)
+        check_utf8(x.items[i], append_step(path, steps[i]));
+    }
+  }
+
   void collect_secrets(const config_value& x, const std::string& path) {
     if (x.secret)
       out_.secret_settings.insert(path);
@@ -1046,6 +1128,7 @@ private:
   const service_types* types_;
   warden_config& out_;
   std::vector<config_error>& errors_;
+  std::vector<retyped_value>& retyped_;
 };
 
 config_value make_default(std::string name, kind type, const std::string& file) {
@@ -1125,8 +1208,9 @@ void fill_defaults(config_value& root, const warden_config& cfg) {
 void build_config(const config_value& root,
                   const std::unordered_set<const config_value*>& failed,
                   const service_types* types, warden_config& out,
-                  std::vector<config_error>& errors) {
-  builder b{failed, types, out, errors};
+                  std::vector<config_error>& errors,
+                  std::vector<retyped_value>& retyped) {
+  builder b{failed, types, out, errors, retyped};
   b.run(root);
 }
 

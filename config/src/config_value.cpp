@@ -25,10 +25,15 @@ bool parse_step(std::string_view piece, std::string_view path,
   auto bracket = piece.find('[');
   auto name = piece.substr(0, bracket);
   if (!name.empty()) {
-    if (all_digits(name))
+    if (all_digits(name)) {
+      // As for "[N]": beyond nine digits, std::stoull may throw.
+      if (name.size() > 9)
+        return fail(why, "bad index '" + std::string{name} + "' in path '" +
+                             std::string{path} + "'");
       out.push_back({"", static_cast<size_t>(std::stoull(std::string{name}))});
-    else
+    } else {
       out.push_back({std::string{name}, std::nullopt});
+    }
   }
   while (bracket != std::string_view::npos) {
     auto close = piece.find(']', bracket);
@@ -165,7 +170,7 @@ std::vector<std::string> item_steps(const config_value& list) {
     if (list.type != config_value::kind::list || item.type != config_value::kind::group)
       return nullptr;
     auto name = item.member("name");
-    if (name == nullptr || name->type != config_value::kind::string ||
+    if (name == nullptr || name->type != config_value::kind::string || name->secret ||
         name->text.empty() || all_digits(name->text))
       return nullptr;
     for (unsigned char c : name->text)

@@ -1,6 +1,7 @@
 #include "warden/config/load.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -33,6 +34,19 @@ std::string shown_path(const std::vector<path_segment>& steps, size_t n) {
         append_step(result, steps[i].index ? "[" + std::to_string(*steps[i].index) + "]"
                                            : steps[i].name);
   return result;
+}
+
+// Whether libconfig would read `x` as a setting name: an override must not
+// add a setting that the file could not hold (or that dumps as garbage).
+bool setting_name(const std::string& x) {
+  auto name_char = [](char c, bool first) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '*' ||
+           (!first &&
+            (std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_'));
+  };
+  if (x.empty() || !name_char(x.front(), true))
+    return false;
+  return std::all_of(x.begin() + 1, x.end(), [&](char c) { return name_char(c, false); });
 }
 
 // Puts one "KEY=VALUE" into `root`.
@@ -74,6 +88,9 @@ void apply_override(config_value& root, const std::string& entry,
       next = &current->items[*step.index];
     } else if (current->type == config_value::kind::group) {
       next = current->member(step.name);
+      if (next == nullptr && !setting_name(step.name))
+        return fail(i + 1, "is not a setting name (a letter or '*', then letters, "
+                           "digits, '-', '_' or '*')");
       if (next == nullptr) {
         config_value fresh;
         fresh.type = config_value::kind::group;
@@ -154,11 +171,22 @@ load_result load_text(const std::string& text, const std::string& name,
   warden_config cfg;
   cfg.source = name;
   cfg.base_dir = base_dir;
-  detail::build_config(*root, failed, opts.types, cfg, result.errors);
+  std::vector<detail::retyped_value> retyped;
+  detail::build_config(*root, failed, opts.types, cfg, result.errors, retyped);
   if (!result.errors.empty()) {
     std::stable_sort(result.errors.begin(), result.errors.end(),
                      [&](auto& x, auto& y) { return before(x, y, name); });
     return result;
+  }
+  // `port = "${PORT}"` is 4711 in the effective settings, not "4711": what
+  // `dump` prints must load again.
+  for (auto& [at, typed] : retyped) {
+    auto& x = const_cast<config_value&>(*at); // a node of `*root`
+    x.type = typed.type;
+    x.integer = typed.integer;
+    x.floating = typed.floating;
+    x.boolean = typed.boolean;
+    x.text.clear();
   }
   detail::fill_defaults(*root, cfg);
   result.config = loaded_config{std::move(cfg), std::move(*root)};

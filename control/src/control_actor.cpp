@@ -57,11 +57,6 @@ std::string shown_state(const diagnostics_snapshot& snap) {
   return to_string(snap.state);
 }
 
-bool needs_target(const std::string& command) {
-  return command == "inspect" || command == "restart" || command == "stop" ||
-         command == "start" || command == "enable" || command == "disable";
-}
-
 struct control_state {
   control_context ctx;
   std::vector<caf::actor> tails;
@@ -75,42 +70,17 @@ using control_actor = caf::stateful_actor<control_state>;
 void execute(control_actor* self, control_request req, caf::actor sender, done_fn done) {
   auto& st = self->state;
   auto& ctx = st.ctx;
-  auto& commands = control_commands();
-  if (std::find(commands.begin(), commands.end(), req.command) == commands.end()) {
-    std::string known;
-    for (auto& c : commands)
-      known += (known.empty() ? "" : ", ") + c;
-    done(failure(req, "unknown command '" + req.command + "' (known: " + known + ")"));
-    return;
-  }
-  if (!ctx.token.empty() && (is_mutating(req.command) || ctx.token_for_reads) &&
-      !constant_time_equal(req.token, ctx.token)) {
+  auto check = check_control_request(req, ctx.token, ctx.token_for_reads);
+  if (check.refused)
     st.log->warn("control: '{}' refused: {}", req.command,
                  req.token.empty() ? "no token" : "wrong token");
-    done(failure(req, "refused: '" + req.command + "' needs the control token"));
+  if (!check.error.empty()) {
+    done(failure(req, std::move(check.error)));
     return;
   }
-  if (!req.args.empty()) {
-    done(failure(req, "'" + req.command + "' takes no arguments"));
-    return;
-  }
-  std::string path;
-  if (needs_target(req.command)) {
-    if (req.target.empty()) {
-      done(failure(req, "'" + req.command + "' needs a PATH, e.g. root/watcher"));
-      return;
-    }
-    path = req.target;
-    while (path.size() > 1 && path.back() == '/')
-      path.pop_back();
-    if (path != "root" && path.rfind("root/", 0) != 0)
-      path = "root/" + path;
-    if (!ctx.registry->find(path)) {
-      done(failure(req, "no child at '" + path + "'"));
-      return;
-    }
-  } else if (!req.target.empty()) {
-    done(failure(req, "'" + req.command + "' takes no PATH"));
+  auto path = std::move(check.path);
+  if (!path.empty() && !ctx.registry->find(path)) {
+    done(failure(req, "no child at '" + path + "'"));
     return;
   }
   auto now = std::chrono::steady_clock::now();
@@ -231,56 +201,6 @@ void execute(control_actor* self, control_request req, caf::actor sender, done_f
   done(success(req, {{"tailing", true}}));
 }
 
-/// A `Control.Request.<node>` body as a request; false if malformed.
-bool parse_request(const std::string& body, control_request& out, std::string& why) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) {
-    why = "the body is not JSON";
-    return false;
-  }
-  if (!j.is_object()) {
-    why = "the body must be a JSON object";
-    return false;
-  }
-  static const std::vector<std::string> keys = {"id", "command", "target", "args",
-                                                "token"};
-  for (auto& [key, value] : j.items())
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-      why = "unknown field '" + key + "'";
-      return false;
-    }
-  auto text = [&](const char* key, std::string& field, bool required) {
-    if (!j.contains(key)) {
-      if (required)
-        why = std::string{"missing field '"} + key + "'";
-      return !required;
-    }
-    if (!j[key].is_string()) {
-      why = std::string{"field '"} + key + "' must be a string";
-      return false;
-    }
-    field = j[key].get<std::string>();
-    return true;
-  };
-  if (!text("id", out.id, false) || !text("command", out.command, true) ||
-      !text("target", out.target, false) || !text("token", out.token, false))
-    return false;
-  if (j.contains("args")) {
-    if (!j["args"].is_array()) {
-      why = "field 'args' must be an array of strings";
-      return false;
-    }
-    for (auto& x : j["args"]) {
-      if (!x.is_string()) {
-        why = "field 'args' must be an array of strings";
-        return false;
-      }
-      out.args.push_back(x.get<std::string>());
-    }
-  }
-  return true;
-}
-
 caf::behavior control_behavior(control_actor* self) {
   auto& st = self->state;
   if (st.ctx.events)
@@ -363,7 +283,7 @@ caf::behavior control_behavior(control_actor* self) {
             self->send(bus, publish_atom::value, out);
           }
         };
-        if (!parse_request(msg.body, req, why)) {
+        if (!parse_control_json(msg.body, req, why)) {
           self->state.log->warn("control: malformed request on {}: {}", msg.topic, why);
           auto id = nlohmann::json::parse(msg.body, nullptr, false);
           control_reply reply;

@@ -25,6 +25,9 @@ constexpr size_t max_ack_entries = 4096;
 constexpr size_t read_chunk = 1 << 20;
 constexpr size_t cache_overhead = 128; // per cached record, roughly
 constexpr size_t max_read_errors = 100;
+// Seqs (and segment names) beyond this are corrupt: 2^63 appends take 290 000
+// years at a million a second, and below it `seq + 1` cannot wrap.
+constexpr uint64_t seq_limit = (uint64_t{1} << 63) - 1;
 
 // -- crc32 (the zlib polynomial), slicing by 8 -----------------------------------
 
@@ -179,6 +182,8 @@ const char* parse_record(file_reader& in, uint64_t pos, parsed_record& out) {
     return "checksum mismatch";
   out.seq = get64(rec + 12);
   out.payload = rec + header_size;
+  if (out.seq > seq_limit)
+    return "bad seq";
   if (out.magic == data_magic) {
     if (out.length < data_fixed)
       return "malformed data record";
@@ -187,6 +192,10 @@ const char* parse_record(file_reader& in, uint64_t pos, parsed_record& out) {
       return "malformed data record";
   } else if (out.length % 8 != 0) {
     return "malformed ack record";
+  } else {
+    for (size_t i = 0; i < out.length; i += 8)
+      if (get64(out.payload + i) > seq_limit)
+        return "malformed ack record";
   }
   return nullptr;
 }
@@ -243,7 +252,7 @@ bool scan_for_intact(file_reader& in, uint64_t pos, uint64_t& data_records,
   return any;
 }
 
-/// "00000000000000000042.log" → 42.
+/// "00000000000000000042.log" → 42; false for other names and beyond seq_limit.
 bool parse_segment_name(const std::string& name, uint64_t& base) {
   if (name.size() != 24 || name.compare(20, 4, ".log") != 0)
     return false;
@@ -256,7 +265,7 @@ bool parse_segment_name(const std::string& name, uint64_t& base) {
       return false;
     base = base * 10 + digit;
   }
-  return true;
+  return base <= seq_limit;
 }
 
 void close_fd(int& fd) {
@@ -336,11 +345,22 @@ bool outbox::load(std::string* err) {
   for (size_t i = 0; i < bases.size(); ++i)
     if (!replay(bases[i], i + 1 == bases.size(), last_seq, floor, above, err))
       return false;
-  // Seqs go on after every seq seen, including skipped and deleted ones.
+  // Seqs go on after every seq seen, including skipped and deleted ones and
+  // those an ack lists: a new record must never count as confirmed already.
   next_seq_ = std::max({uint64_t{1}, last_seq + 1, floor + 1});
-  if (!segments_.empty())
-    next_seq_ =
-        std::max(next_seq_, segments_.back().base + (segments_.back().damaged ? 1 : 0));
+  for (auto seq : above)
+    next_seq_ = std::max(next_seq_, seq + 1);
+  // Appends go on in the last segment only when their seqs follow its own (a
+  // segment's index assumes contiguous seqs); else in a new segment.
+  bool fresh = segments_.empty() || segments_.back().damaged;
+  if (!segments_.empty()) {
+    auto& last = segments_.back();
+    next_seq_ = std::max(next_seq_, last.base + (last.damaged ? 1 : 0));
+    if (!last.entries.empty() && last.last_seq() + 1 != next_seq_) {
+      fresh = true;
+      next_seq_ = std::max(next_seq_, last.base + 1); // a file name of its own
+    }
+  }
   floor_ = floor;
   for (auto seq : above)
     if (seq > floor_)
@@ -354,7 +374,7 @@ bool outbox::load(std::string* err) {
       bytes_ += seg.entries[i].size;
     }
   }
-  if (segments_.empty() || segments_.back().damaged) {
+  if (fresh) {
     close_fd(active_fd_);
     if (!create_segment(next_seq_, err))
       return false;

@@ -326,6 +326,27 @@ const bad_config cases[] = {
     "bad.cfg:5: supervisor.children.a.schedule[2].overlap: unknown overlap 'drop' (expected "
     "skip or queue)",
     "bad.cfg:5: supervisor.children.a.schedule[2].jitter: must be shorter than 'every' (10s)"}},
+  // Found by fuzz/config_fuzz: params with bytes that are not UTF-8 loaded, and
+  // a reload then threw from nlohmann::json::dump in the supervisor.
+  {"params_not_utf8",
+   CHILDREN("  { name = \"a\"; type = \"worker\";\n"
+            "    params = { t = \"caf\\xe9\"; list = [ \"ok\", \"\\xc0\\xaf\" ]; }; }"),
+   {"bad.cfg:3: supervisor.children.a.params.t: must be UTF-8 text",
+    "bad.cfg:3: supervisor.children.a.params.list[1]: must be UTF-8 text"}},
+  // Found by fuzz/config_fuzz: a secret named in depends_on was shown.
+  {"secret_in_depends_on",
+   CHILDREN("  { name = \"a\"; type = \"worker\"; depends_on = [ \"${secret:lvl}\" ]; }"),
+   {"bad.cfg:2: supervisor.children.a.depends_on: depends_on names '***', which is not a "
+    "sibling"}},
+  // Found by fuzz/config_fuzz: a secret child name was shown in setting paths.
+  {"secret_child_name",
+   CHILDREN("  { name = \"${secret:lvl}\"; type = \"wroker\"; }"),
+   {"bad.cfg:2: supervisor.children[0].name: a child name must not be secret",
+    "bad.cfg:2: supervisor.children[0].type: unknown service type 'wroker' (did you mean "
+    "'worker'?)"}},
+  {"program_not_utf8",
+   "program = \"\\xed\\xa0\\x80\"; # a surrogate\nnode = \"n\\xc3\\xa9\";",
+   {"bad.cfg:1: program: must be UTF-8 text"}},
 };
 // clang-format on
 

@@ -554,6 +554,62 @@ TEST(config_load, bad_overrides_are_errors) {
       "not a group\n");
 }
 
+// Found by fuzz/config_fuzz: an override could add a setting under any name,
+// e.g. a params key that is not UTF-8, which nlohmann::json then refused to
+// write out on a reload.
+TEST(config_load, overrides_add_only_setting_names) {
+  load_options opts;
+  opts.overrides = {"control.p\xb5rt=1", "9lives=1", "log.level=\"warn\""};
+  auto r = load_text("program = \"p\";", "o.cfg", opts);
+  EXPECT_EQ(
+      errors_of(r),
+      "--set: control.p\xb5rt: 'control.p\xb5rt' is not a setting name (a letter or "
+      "'*', then letters, digits, '-', '_' or '*')\n"
+      "--set: 9lives: '9lives' is not a setting name (a letter or '*', then letters, "
+      "digits, '-', '_' or '*')\n");
+}
+
+// Found by fuzz/config_fuzz: a path step of more than 19 digits made
+// std::stoull throw out of load_text (and out of `config get`).
+TEST(config_load, path_indexes_beyond_nine_digits_are_errors) {
+  load_options opts;
+  opts.env = fake_env({});
+  opts.overrides = {"supervisor.children.12345678901234567890123.name=\"x\""};
+  auto r =
+      load_text("program = \"${supervisor.99999999999999999999999}\";", "i.cfg", opts);
+  EXPECT_EQ(
+      errors_of(r),
+      "i.cfg:1: program: bad reference '${supervisor.99999999999999999999999}': bad "
+      "index '99999999999999999999999' in path "
+      "'supervisor.99999999999999999999999'\n"
+      "--set: supervisor.children.12345678901234567890123.name: bad index "
+      "'12345678901234567890123' in path "
+      "'supervisor.children.12345678901234567890123.name'\n");
+  auto ok = load_text("program = \"p\";", "i.cfg", load_options{});
+  ASSERT_TRUE(ok.ok()) << errors_of(ok);
+  EXPECT_EQ(get(*ok.config, "supervisor.children.99999999999999999999"), std::nullopt);
+}
+
+// Found by fuzz/config_fuzz: `port = "${PORT}"` dumped as `port = "8080";`,
+// which does not load again.
+TEST(config_load, dump_of_interpolated_numbers_loads_again) {
+  load_options opts;
+  opts.env = fake_env({{"PORT", "8080"}, {"ON", "false"}, {"J", "0.5"}});
+  auto r = load_text(
+      "control = { port = \"${PORT}\"; };\nrabbitmq = { confirm = \"${ON}\"; };\n"
+      "supervisor = { backoff = { jitter = \"${J}\"; }; };",
+      "n.cfg", opts);
+  ASSERT_TRUE(r.ok()) << errors_of(r);
+  auto text = dump(*r.config);
+  EXPECT_NE(text.find("port = 8080;"), std::string::npos) << text;
+  EXPECT_NE(text.find("confirm = false;"), std::string::npos) << text;
+  EXPECT_NE(text.find("jitter = 0.5;"), std::string::npos) << text;
+  auto again = load_text(text, "dumped.cfg", load_options{});
+  ASSERT_TRUE(again.ok()) << errors_of(again) << text;
+  EXPECT_EQ(dump(*again.config), text);
+  EXPECT_EQ(again.config->config.control.port, 8080);
+}
+
 TEST(config_load, interpolated_values_are_typed_where_needed) {
   load_options opts;
   opts.env = fake_env({{"N", "abc"}});
@@ -590,6 +646,25 @@ TEST(config_load, unreadable_file) {
   temp_dir dir;
   r = load_file(dir.path().string(), {});
   EXPECT_EQ(errors_of(r), dir.path().string() + ": cannot read: Is a directory\n");
+}
+
+// Found by fuzz/config_fuzz: libconfig 1.5 calls exit(2) ("input in flex
+// scanner failed") when an @include names a directory, so `warden check`
+// exited 2 and a running warden died on reloading such a file.
+TEST(config_load, an_include_of_a_directory_is_an_error) {
+  temp_dir dir;
+  fs::create_directories(dir.path() / "conf.d");
+  dir.write("more.cfg", "# more\n  @include \"conf.d\"\n");
+  auto path = dir.write("main.cfg", "program = \"p\";\n@include \"conf.d/\"\n");
+  auto r = load_file(path, {});
+  EXPECT_EQ(errors_of(r), path + ":2: cannot include 'conf.d/': not a regular file\n");
+  // Not in comments or strings (which may span lines); in included files too.
+  path = dir.write("nested.cfg",
+                   "/* @include \"conf.d\" */ program = \"a\n@include \\\"conf.d\\\"\";\n"
+                   "@include \"more.cfg\"\n");
+  r = load_file(path, {});
+  EXPECT_EQ(errors_of(r), (dir.path() / "more.cfg").string() +
+                              ":2: cannot include 'conf.d': not a regular file\n");
 }
 
 TEST(config_load, includes_name_their_own_file) {

@@ -102,6 +102,38 @@ protected:
   std::unique_ptr<outbox> box_;
 };
 
+/// A record in the outbox's format, CRC and all, for files the outbox itself
+/// would not write (crafted or corrupted in ways a checksum does not catch).
+std::string raw_record(const char* magic, uint64_t seq, const std::string& payload) {
+  auto le = [](uint64_t v, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i)
+      out += static_cast<char>(v >> (8 * i));
+    return out;
+  };
+  auto crc32 = [](uint32_t crc, const std::string& data) {
+    crc = ~crc;
+    for (unsigned char c : data) {
+      crc ^= c;
+      for (int k = 0; k < 8; ++k)
+        crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+    }
+    return ~crc;
+  };
+  auto head = std::string{magic, 4} + le(payload.size(), 4);
+  auto rest = le(seq, 8) + payload;
+  return head + le(crc32(crc32(0, head), rest), 4) + rest;
+}
+
+/// An ack record: every seq up to `floor` confirmed, and `above`.
+std::string raw_ack(uint64_t floor, const std::vector<uint64_t>& above) {
+  std::string payload;
+  for (auto seq : above)
+    for (int i = 0; i < 8; ++i)
+      payload += static_cast<char>(seq >> (8 * i));
+  return raw_record("WOA1", floor, payload);
+}
+
 /// The size on disk of a record added by `add` with this body.
 uint64_t record_size(const std::string& body) {
   return 20 + 16 + std::string{"File.Detected"}.size() + 3 + 2 * body.size();
@@ -531,6 +563,59 @@ TEST_F(outbox_test, kill_9_loses_nothing_that_was_appended) {
   auto recs = take();
   ASSERT_EQ(recs.size(), 1000u);
   EXPECT_EQ(recs.back().message_id, "id999");
+}
+
+// Found by fuzz/outbox_fuzz: an ack that lists seqs beyond the last record
+// made new records count as confirmed at once (never sent).
+TEST_F(outbox_test, seqs_go_on_after_every_seq_an_ack_lists) {
+  open();
+  for (int i = 1; i <= 3; ++i)
+    add("m" + std::to_string(i));
+  box_.reset();
+  append_bytes(segments().back(), raw_ack(1, {5, 6}));
+  open();
+  EXPECT_EQ(box_->next_seq(), 7u);
+  EXPECT_EQ(add("n1"), 7u);
+  EXPECT_EQ(add("n2"), 8u);
+  EXPECT_EQ(seqs(take()), (std::vector<uint64_t>{2, 3, 7, 8}));
+}
+
+// Found by fuzz/outbox_fuzz: when the seqs went on past the last segment's own
+// (a floor beyond its records), appends landed in it anyway, where its index
+// took them for other seqs: below the floor, confirmed, never sent.
+TEST_F(outbox_test, appends_after_a_seq_gap_go_to_a_new_segment) {
+  open();
+  for (int i = 1; i <= 3; ++i)
+    add("m" + std::to_string(i));
+  box_.reset();
+  append_bytes(segments().back(), raw_ack(10, {}));
+  open();
+  EXPECT_EQ(box_->depth(), 0u);
+  EXPECT_EQ(add("x"), 11u);
+  EXPECT_EQ(segments().size(), 2u);
+  auto recs = take();
+  ASSERT_EQ(seqs(recs), (std::vector<uint64_t>{11}));
+  EXPECT_EQ(recs[0].body, "x");
+  open();
+  EXPECT_TRUE(box_->open_warnings().empty());
+  EXPECT_EQ(seqs(take()), (std::vector<uint64_t>{11}));
+}
+
+// Found by fuzz/outbox_fuzz: seqs and segment names near 2^64 wrapped around
+// (a new record got seq 0 or 1, or the new segment's name already existed).
+TEST_F(outbox_test, seqs_and_names_beyond_two_to_the_63_are_corrupt) {
+  open();
+  add("m1");
+  box_.reset();
+  std::string payload(16, '\0');
+  append_bytes(segments().back(), raw_record("WOD1", uint64_t{1} << 63, payload));
+  std::ofstream{opts_.dir + "/18446744073709551615.log"} << raw_ack(~uint64_t{0}, {});
+  open();
+  EXPECT_TRUE(has_warning(*box_, "bad seq"))
+      << ::testing::PrintToString(box_->open_warnings());
+  EXPECT_EQ(box_->depth(), 1u);
+  EXPECT_EQ(add("m2"), 2u);
+  EXPECT_EQ(seqs(take()), (std::vector<uint64_t>{1, 2}));
 }
 
 TEST_F(outbox_test, hundred_thousand_appends_then_reopen) {

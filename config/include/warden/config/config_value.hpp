@@ -83,7 +83,7 @@ config_value* lookup(config_value& root, std::string_view path);
 
 /// The steps that name the items of `list` in a path, one per item: the
 /// item's `name` when it is a group with a string `name` that is unique in the
-/// list and made of letters, digits, '_' and '-' (not only digits),
+/// list, made of letters, digits, '_' and '-' (not only digits) and not secret,
 /// otherwise "[index]".
 std::vector<std::string> item_steps(const config_value& list);
 

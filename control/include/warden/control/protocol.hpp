@@ -80,4 +80,29 @@ bool is_mutating(const std::string& command);
 /// The known commands, in help order.
 const std::vector<std::string>& control_commands();
 
+/// Reads a `Control.Request.<node>` body, JSON `{"id", "command", "target"?,
+/// "args"?, "token"?}`, into `out`. False when it is malformed (not JSON, not
+/// an object, an unknown field, a field of the wrong type, no `command`), with
+/// the reason in `why`; `out` may then be partly filled.
+bool parse_control_json(const std::string& body, control_request& out, std::string& why);
+
+/// What `check_control_request` found.
+struct control_check {
+  /// Empty when the request may run; else the error to answer.
+  std::string error;
+  /// The error is a missing or wrong token (the control actor logs those).
+  bool refused = false;
+  /// For commands that take a PATH: the target as a full path ("root/..."),
+  /// without trailing slashes. Whether a child lives there is the caller's
+  /// question.
+  std::string path;
+};
+
+/// The checks every request passes before it runs, in this order: a known
+/// command, the token (`token` non-empty: required by mutating commands, and
+/// by every command with `token_for_reads`), no arguments, a PATH exactly for
+/// the commands that take one.
+control_check check_control_request(const control_request& req, const std::string& token,
+                                    bool token_for_reads);
+
 } // namespace warden

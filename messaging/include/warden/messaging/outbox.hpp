@@ -38,10 +38,11 @@
 // the floor (u64 each, at most 4096).
 //
 // Replay on open: segments in name order, every record checked (magic, length,
-// CRC, seq order). An invalid tail of the last segment with no intact record
-// after it is a torn write and is truncated off; invalid data anywhere else
-// skips the rest of that segment (the file is kept as it is, and new records go
-// to a fresh segment). Both are reported by `open_warnings()`.
+// CRC, seq order, seqs below 2^63; files named beyond that are not segments).
+// An invalid tail of the last segment with no intact record after it is a torn
+// write and is truncated off; invalid data anywhere else skips the rest of that
+// segment (the file is kept as it is, and new records go to a fresh segment).
+// Both are reported by `open_warnings()`.
 
 #include <cstdint>
 #include <deque>
