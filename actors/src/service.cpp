@@ -140,7 +140,9 @@ const caf::actor& service::bus() {
 void service::publish(const std::string& topic, const nlohmann::json& body) {
   bus_message msg;
   msg.topic = topic;
-  msg.body = body.dump();
+  // Bytes that are not UTF-8 (a file name, say) become U+FFFD: JSON is text,
+  // and a throw here would crash the service on every such input.
+  msg.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   publish(std::move(msg));
 }
 

@@ -93,6 +93,16 @@ TEST_F(dir_watcher_test, closed_file_is_reported_once_with_size_and_mtime) {
   EXPECT_EQ(body_of(t->box->on("File.Detected.#")[2])["size"], 13);
 }
 
+TEST_F(dir_watcher_test, a_file_name_that_is_not_utf8_is_reported_not_a_crash) {
+  auto t = start();
+  write_file(dir / "bad-\xff\xfe.csv", "x");
+  ASSERT_TRUE(t->box->wait_for("File.Detected.#", 1));
+  auto body = body_of(t->box->on("File.Detected.#")[0]);
+  EXPECT_EQ(body["path"], (dir / "bad-\xef\xbf\xbd\xef\xbf\xbd.csv").string())
+      << "each byte that is not UTF-8 becomes U+FFFD";
+  EXPECT_EQ(t->snapshot("watch").restarts, 0u);
+}
+
 TEST_F(dir_watcher_test, slow_writer_is_reported_only_after_close) {
   auto t = start();
   auto slow = dir / "slow.csv";
