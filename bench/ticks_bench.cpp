@@ -31,8 +31,8 @@ namespace {
 using namespace std::chrono_literals;
 
 std::mutex samples_mtx;
-std::vector<int64_t> samples;       // lateness at the service, µs
-std::vector<int64_t> fire_samples;  // lateness when the ticker sent it, µs
+std::vector<int64_t> samples;      // lateness at the service, µs
+std::vector<int64_t> fire_samples; // lateness when the ticker sent it, µs
 
 class ticked : public warden::service {
 public:

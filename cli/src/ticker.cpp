@@ -90,7 +90,7 @@ struct ticker_state {
   /// Fired since the diagnostics were updated.
   std::unordered_set<std::string> unshown;
   schedule_time last_show{};
-  bool showing = false; // a batch is being shown, turn by turn
+  bool showing = false;     // a batch is being shown, turn by turn
   bool flush_armed = false; // a tick_flush_atom is on its way
   /// Counts the starts and stops of each child: the answer to a tick sent to
   /// an earlier instance must not mark a tick of the current one handled.
