@@ -6,8 +6,8 @@ namespace warden {
 
 namespace {
 
-constexpr const char* names[] = {"stopped", "starting", "running",
-                                 "backoff", "stopping", "failed"};
+constexpr const char* names[] = {"stopped", "starting", "running",  "backoff", "stopping",
+                                 "failed",  "waiting",  "disabled", "done"};
 static_assert(sizeof(names) / sizeof(names[0]) == child_state_count,
               "every child_state needs a name");
 

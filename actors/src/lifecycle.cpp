@@ -10,8 +10,8 @@ namespace warden {
 
 namespace {
 
-constexpr const char* names[] = {"started", "crashed", "restarted",
-                                 "backoff", "gave_up", "stopped"};
+constexpr const char* names[] = {"started", "crashed", "restarted", "backoff",
+                                 "gave_up", "stopped", "waiting",   "done"};
 static_assert(sizeof(names) / sizeof(names[0]) == lifecycle_kind_count,
               "every lifecycle_kind needs a name");
 

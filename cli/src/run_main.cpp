@@ -183,8 +183,9 @@ int run_main(int argc, char** argv, service_types types) {
   add_config_option(run);
   run->add_option("--set", overrides, "override a setting: KEY=VALUE (repeatable)")
       ->type_name("KEY=VALUE");
-  run->footer("SIGINT/SIGTERM stop the tree gracefully, children right to left (a second "
-              "one forces); SIGHUP reloads the config. Under systemd (NOTIFY_SOCKET): "
+  run->footer("SIGINT/SIGTERM stop the tree gracefully, children right to left; a second "
+              "one forces (SIGKILL to every process child, exit 128 + its number: 130, "
+              "143). SIGHUP reloads the config. Under systemd (NOTIFY_SOCKET): "
               "READY=1, WATCHDOG=1, RELOADING=1, STOPPING=1 and a STATUS= line.");
   auto check = app.add_subcommand(
       "check", "validate the config; print every error as FILE:LINE: setting: message");
@@ -252,7 +253,9 @@ int run_main(int argc, char** argv, service_types types) {
   app.footer(
       "Exit codes: 0 clean stop, 1 config error (or an error answer from a running "
       "warden), 2 usage error, 3 the root supervisor gave up, 4 a control client "
-      "could not connect or was refused.\n'warden COMMAND --help' for a command's "
+      "could not connect or was refused, 5 'status' found the tree degraded or failing, "
+      "128 + signal a stop forced by a second SIGINT/SIGTERM (130, 143).\n"
+      "'warden COMMAND --help' for a command's "
       "options; man warden for everything.");
   try {
     app.parse(argc, argv);

@@ -1,8 +1,12 @@
 #include "runtime.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <pthread.h>
+#include <set>
 #include <sys/stat.h>
 #include <thread>
 
@@ -22,6 +26,7 @@
 #include "warden/cli/run_main.hpp"
 #include "warden/messaging/bus.hpp"
 #include "warden/messaging/gateway.hpp"
+#include "warden/services/process_groups.hpp"
 #include "warden/supervisor/supervisor.hpp"
 
 namespace warden {
@@ -237,29 +242,99 @@ int exit_code_for(const caf::error& reason, spdlog::logger& log) {
   return exit_gave_up;
 }
 
-} // namespace
+/// After a forced stop killed the OS processes, the tree has this long to
+/// finish stopping in order (the gateway closes its outbox on the way out)
+/// before the root is killed.
+constexpr auto force_grace = std::chrono::seconds{3};
 
-int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
-  // Signals are taken by one thread with sigwait; block them everywhere
-  // else before CAF starts its threads. An inherited SIG_IGN (a background
-  // job) would discard them before sigwait could see them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-    std::signal(sig, SIG_DFL);
-    sigaddset(&signals, sig);
+/// While it does, the OS processes are killed again this often: a `process`
+/// child that was still starting may have forked meanwhile.
+constexpr auto force_sweep = std::chrono::milliseconds{50};
+
+/// After the actor system is gone, how long the process reactor has to reap
+/// what is left and log its last lines (before spdlog shuts down).
+constexpr auto reap_grace = std::chrono::seconds{2};
+
+/// The children that have not stopped yet, "root/a (stopping)", by path.
+std::vector<std::string> stragglers_of(const path_registry& registry) {
+  std::vector<std::string> result;
+  for (auto& diag : registry.subtree("root")) {
+    auto st = diag->state();
+    bool alive = st == child_state::starting || st == child_state::running ||
+                 st == child_state::stopping || st == child_state::backoff;
+    if (alive && diag->path() != "root")
+      result.push_back(diag->path() + " (" + to_string(st) + ")");
   }
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  // systemd's notify protocol (Type=notify): a no-op without NOTIFY_SOCKET.
-  systemd_notifier notifier;
+  std::sort(result.begin(), result.end());
+  return result;
+}
 
+std::string joined(const std::vector<std::string>& xs) {
+  std::string result;
+  for (auto& x : xs)
+    result += (result.empty() ? "" : ", ") + x;
+  return result.empty() ? std::string{"none"} : result;
+}
+
+/// Hands the signals that the signal thread takes to the main loop while it
+/// runs. The thread cannot be woken from sigwait, so it is detached and
+/// outlives the actor system: from `close` on, what it takes is dropped (a
+/// signal after the tree stopped changes nothing).
+class signal_relay {
+public:
+  void open(caf::actor target) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    target_ = std::move(target);
+  }
+
+  void close() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    target_ = nullptr;
+  }
+
+  void deliver(int sig) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (target_)
+      caf::anon_send(target_, signal_atom::value, sig);
+  }
+
+private:
+  std::mutex mtx_;
+  caf::actor target_;
+};
+
+/// The signal thread: takes SIGINT, SIGTERM and SIGHUP (blocked in every
+/// other thread) and hands them to `relay`.
+void start_signal_thread(sigset_t signals, std::shared_ptr<signal_relay> relay) {
+  std::thread{[signals, relay] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) == 0)
+        relay->deliver(sig);
+    }
+  }}.detach();
+}
+
+/// A forced stop in progress: the OS processes are dead, the tree has until
+/// `deadline` to finish stopping in order.
+struct forced_stop {
+  std::chrono::steady_clock::time_point deadline;
+  std::set<int32_t> reported; // pids named in the log already
+  bool root_killed = false;
+};
+
+/// SIGKILL to every OS process still running; logs those not named before.
+void kill_processes(forced_stop& force, spdlog::logger& log) {
+  for (auto& p : kill_all_processes())
+    if (force.reported.insert(p.pid).second)
+      log.warn("forced stop: SIGKILL to the process group of {} (pid {})", p.path, p.pid);
+}
+
+/// `warden run` from the actor system's start to its end; returns the exit
+/// code. Every actor is gone when this returns.
+int run_system(loaded_config& loaded, const std::string& path, load_options& opts,
+               systemd_notifier& notifier, sigset_t signals, spdlog::logger& log) {
   auto& cfg = loaded.config;
-  std::string why;
-  if (!setup_logging(cfg.log, cfg.base_dir, &why)) {
-    spdlog::error("{}", why);
-    return exit_config;
-  }
-  auto log = spdlog::get("warden");
   runtime_options rt;
   rt.threads = cfg.threads;
   system_config sys_cfg{rt};
@@ -315,15 +390,15 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
       spawn_ticker(sys, schedules_of(cfg), ctx.registry, ctx.events, state_file);
   auto root = spawn_supervisor(sys, "root", with_gateway(cfg, gw_ctx), ctx);
   if (!root) {
-    log->error("cannot start the tree: {}", describe(root.error()));
+    log.error("cannot start the tree: {}", describe(root.error()));
     sys.registry().erase(bus_name);
     self_destruct(sys, bus);
     self_destruct(sys, control);
     self_destruct(sys, ticker);
     return exit_config;
   }
-  log->info("{} on {}: running {} ({} threads)", cfg.program, cfg.node, cfg.source,
-            sys_cfg.threads());
+  log.info("{} on {}: running {} ({} threads)", cfg.program, cfg.node, cfg.source,
+           sys_cfg.threads());
   caf::scoped_actor self{sys};
   self->monitor(*root);
   auto watchdog = spawn_watchdog(sys, *root, ctx.registry, notifier.watchdog_interval());
@@ -351,36 +426,51 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
     auto port = publish_control(sys, control, cfg.control.listen, cfg.control.port,
                                 cfg.control.tls_cert, cfg.control.tls_key);
     if (port)
-      log->info("control: listening on {}:{}{}", cfg.control.listen, *port,
-                tls ? " (TLS)" : "");
+      log.info("control: listening on {}:{}{}", cfg.control.listen, *port,
+               tls ? " (TLS)" : "");
     else
-      log->error("control: cannot listen on {}:{}: {}", cfg.control.listen,
-                 cfg.control.port, sys.render(port.error()));
+      log.error("control: cannot listen on {}:{}: {}", cfg.control.listen,
+                cfg.control.port, sys.render(port.error()));
   }
-  auto main_handle = caf::actor_cast<caf::actor>(self);
-  std::thread waiter{[signals, main_handle] {
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&signals, &sig) != 0)
-        continue;
-      caf::anon_send(main_handle, signal_atom::value, sig);
-    }
-  }};
-  waiter.detach();
+  auto relay = std::make_shared<signal_relay>();
+  relay->open(caf::actor_cast<caf::actor>(self));
+  start_signal_thread(signals, relay);
   int code = exit_ok;
   int interrupts = 0;
   bool done = false;
   bool ready_logged = false;
+  std::optional<forced_stop> force;
   auto root_diag = ctx.registry->find("root");
+  // The root is killed (exit_reason::kill skips the orderly stop): a third
+  // signal, or the grace after a forced stop ran out.
+  auto kill_root = [&](const std::string& why) {
+    log.error("{}: killing the tree; not stopped yet: {}", why,
+              joined(stragglers_of(*ctx.registry)));
+    force->root_killed = true;
+    self->send_exit(*root, caf::exit_reason::kill);
+  };
+  //   running ──signal──▶ stopping in order ──(root down)──▶ exit 0 (3: gave up)
+  //   stopping ──signal──▶ forced: SIGKILL to every OS process, the rest
+  //     stops in order within force_grace ──(root down)──▶ exit 128+signal
+  //   forced ──signal / grace over──▶ the root killed ──(root down)──▶ same
   while (!done) {
+    auto now = std::chrono::steady_clock::now();
+    auto wait = std::chrono::milliseconds(ready_logged ? 1000 : 5);
+    if (force && !force->root_killed)
+      wait = std::min<std::chrono::milliseconds>(
+          force_sweep, std::max(std::chrono::milliseconds{0},
+                                std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    force->deadline - now)));
     self->receive(
         [&](caf::down_msg& msg) {
           done = true;
-          code = exit_code_for(msg.reason, *log);
+          auto tree_code = exit_code_for(msg.reason, log);
+          if (!force)
+            code = tree_code;
         },
         [&](signal_atom, int sig) {
           if (sig == SIGHUP) {
-            log->info("SIGHUP: reloading the config");
+            log.info("SIGHUP: reloading the config");
             if (!ready_logged) {
               caf::anon_send(reload_actor, reload_atom::value);
               return;
@@ -396,16 +486,31 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
             return;
           }
           notifier.stopping(std::string{"stopping: "} + strsignal(sig));
-          if (++interrupts == 1) {
-            log->info("{}: stopping the tree (again to force)", strsignal(sig));
+          ++interrupts;
+          if (interrupts == 1) {
+            log.info("{}: stopping the tree (again to force)", strsignal(sig));
             self->send_exit(*root, caf::exit_reason::user_shutdown);
-          } else {
-            log->warn("{}: forcing the stop", strsignal(sig));
-            self->send_exit(*root, caf::exit_reason::kill);
+          } else if (interrupts == 2) {
+            code = 128 + sig;
+            force.emplace();
+            force->deadline = std::chrono::steady_clock::now() + force_grace;
+            log.warn("{} again: forcing the stop (exit code {}); not stopped yet: {}",
+                     strsignal(sig), code, joined(stragglers_of(*ctx.registry)));
+            kill_processes(*force, log);
+          } else if (!force->root_killed) {
+            kill_root(strsignal(sig));
           }
         },
-        caf::after(std::chrono::milliseconds(ready_logged ? 1000 : 5)) >>
+        caf::after(wait) >>
             [&] {
+              if (force && !force->root_killed) {
+                kill_processes(*force, log);
+                if (std::chrono::steady_clock::now() >= force->deadline)
+                  kill_root("the tree did not stop within " +
+                            std::to_string(force_grace.count()) +
+                            " s of the forced stop");
+                return;
+              }
               if (!ready_logged && root_diag &&
                   root_diag->state() == child_state::running) {
                 ready_logged = true;
@@ -413,14 +518,15 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
                               std::chrono::steady_clock::now() - started)
                               .count() /
                           1000.0;
-                log->info("tree running: {} children, started in {:.1f} ms",
-                          ctx.registry->size() - 1, ms);
+                log.info("tree running: {} children, started in {:.1f} ms",
+                         ctx.registry->size() - 1, ms);
                 notifier.ready(tree_status(*ctx.registry));
               }
             });
   }
-  notifier.stopping(code == exit_ok ? "stopping"
-                                    : "stopping: the root supervisor gave up");
+  relay->close();
+  notifier.stopping(code == exit_gave_up ? "stopping: the root supervisor gave up"
+                                         : "stopping");
   // Registry entries and self-arming timers would keep the system alive.
   if (watchdog)
     self_destruct(sys, watchdog);
@@ -430,6 +536,43 @@ int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
   self_destruct(sys, control);
   self_destruct(sys, bus);
   self_destruct(sys, ticker);
+  return code; // ~actor_system waits for every actor
+}
+
+} // namespace
+
+int run_tree(loaded_config loaded, const std::string& path, load_options opts) {
+  // Signals are taken by one thread with sigwait; block them everywhere
+  // else before CAF starts its threads. An inherited SIG_IGN (a background
+  // job) would discard them before sigwait could see them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    std::signal(sig, SIG_DFL);
+    sigaddset(&signals, sig);
+  }
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // systemd's notify protocol (Type=notify): a no-op without NOTIFY_SOCKET.
+  systemd_notifier notifier;
+
+  std::string why;
+  if (!setup_logging(loaded.config.log, loaded.config.base_dir, &why)) {
+    spdlog::error("{}", why);
+    return exit_config;
+  }
+  auto log = spdlog::get("warden");
+  auto code = run_system(loaded, path, opts, notifier, signals, *log);
+  // Every actor is gone. The process reactor may still reap a program that
+  // its actor killed on the way out and log its last lines: it does so now,
+  // not after spdlog's shutdown.
+  if (!await_processes_gone(reap_grace)) {
+    for (auto& p : kill_all_processes())
+      log->warn("{} (pid {}) still runs after the tree stopped: SIGKILL to its group",
+                p.path, p.pid);
+    if (!await_processes_gone(reap_grace))
+      log->error("OS processes not reaped {} s after the tree stopped",
+                 2 * reap_grace.count());
+  }
   log->info("stopped (exit code {})", code);
   spdlog::shutdown();
   return code;

@@ -128,10 +128,13 @@ std::string tree_status(const path_registry& registry) {
         ++(diag->restarts() > 0 ? restarting : starting);
         break;
       case child_state::backoff:
+      case child_state::waiting:
         ++restarting;
         break;
       case child_state::stopping:
       case child_state::stopped:
+      case child_state::disabled:
+      case child_state::done:
         ++stopped;
         break;
       case child_state::failed:

@@ -377,6 +377,7 @@ caf::behavior ticker(ticker_actor* self, schedule_set initial, path_registry_ptr
           case lifecycle_kind::stopped:
           case lifecycle_kind::crashed:
           case lifecycle_kind::backoff:
+          case lifecycle_kind::done:
             new_run(self, ev.child);
             st.book.on_child_stop(ev.child);
             break;

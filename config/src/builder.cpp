@@ -778,14 +778,16 @@ private:
           settings_keys.push_back(key);
     auto is_known = [&](const std::string& key) {
       return contains(common_child_keys, key) ||
-             (is_supervisor
-                  ? contains(supervisor_only_keys, key) || key == "backoff"
-                  : contains(worker_only_keys, key) || contains(settings_keys, key));
+             (is_supervisor ? contains(supervisor_only_keys, key) || key == "backoff"
+                            : contains(worker_only_keys, key) ||
+                                  contains(settings_keys, key) || key == "ready");
     };
     auto known = [&] {
       return is_supervisor
                  ? concat(concat(common_child_keys, supervisor_only_keys), {"backoff"})
-                 : concat(concat(common_child_keys, worker_only_keys), settings_keys);
+                 : concat(
+                       concat(concat(common_child_keys, worker_only_keys), settings_keys),
+                       {"ready"});
     };
     check_keys(g, path, is_known, known,
                [&](const std::string& key) -> std::optional<std::string> {
@@ -884,6 +886,19 @@ private:
       for (auto& key : settings_keys)
         if (auto x = g.member(key))
           info.settings[key] = to_json(*x, "", nullptr);
+      // `ready = "exit"` makes any child a one-shot; a type with a `ready`
+      // setting of its own (process) checks the other values itself.
+      if (auto x = g.member("ready"); x != nullptr && !skip(*x)) {
+        auto where = append_step(path, "ready");
+        if (auto t = text(*x, where)) {
+          c.one_shot = *t == "exit";
+          if (!c.one_shot && *t != "started" && !contains(settings_keys, "ready"))
+            error(*x, where,
+                  "must be \"started\" (ready once the service says so) or \"exit\" "
+                  "(a one-shot: ready once it exited normally)");
+        }
+      }
+      c.settings_hash = std::hash<std::string>{}(info.settings.dump());
       if (factory_type != nullptr) {
         try {
           c.factory = factory_type->make(info.settings);

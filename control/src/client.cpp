@@ -119,6 +119,10 @@ int run_client(const std::string& command, const std::string& target,
               std::cout << render_dot(result);
             else
               std::cout << render_text(command, result, opts.color);
+            // Like `systemctl is-system-running`: scripts can test the tree.
+            if (command == "status" && result.is_object() &&
+                result.value("status", "") != "ok")
+              code = client_not_ok;
           },
           [&](caf::error& err) {
             std::fprintf(stderr, "warden: no answer from %s: %s\n", where.c_str(),

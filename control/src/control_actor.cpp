@@ -52,8 +52,6 @@ std::string iso_time(int64_t ms) {
 }
 
 std::string shown_state(const diagnostics_snapshot& snap) {
-  if (std::find(snap.flags.begin(), snap.flags.end(), "disabled") != snap.flags.end())
-    return "disabled";
   return to_string(snap.state);
 }
 
@@ -387,8 +385,6 @@ nlohmann::json tree_json(const path_registry& registry) {
   auto node_of = [](const diagnostics& d) {
     auto state = d.state();
     std::string shown = to_string(state);
-    if (state == child_state::stopped && d.has_flag("disabled"))
-      shown = "disabled";
     return nlohmann::json{
         {"path", d.path()},         {"name", name_of(d.path())},
         {"type", d.type()},         {"state", shown},

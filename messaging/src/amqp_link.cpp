@@ -91,6 +91,7 @@ amqp_link::amqp_link(amqp_link_settings settings, amqp_link_events events)
   : settings_(std::move(settings))
   , events_(std::move(events)) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  phase_since_ = std::chrono::steady_clock::now().time_since_epoch().count();
   thread_ = std::thread{[this] { run(); }};
   watchdog_ = std::thread{[this] { watch(); }};
 }
@@ -159,6 +160,28 @@ void amqp_link::watch() {
   }
 }
 
+void amqp_link::enter(phase_t phase) noexcept {
+  if (phase_.load(std::memory_order_relaxed) == phase)
+    return;
+  phase_since_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                     std::memory_order_relaxed);
+  phase_.store(phase, std::memory_order_release);
+}
+
+amqp_link_status amqp_link::status() const noexcept {
+  static constexpr const char* names[] = {"connecting", "opening", "connected",
+                                          "sending",    "backoff", "stopped"};
+  amqp_link_status out;
+  out.attempts = attempts_.load(std::memory_order_relaxed);
+  out.connects = connects_.load(std::memory_order_relaxed);
+  out.phase = names[phase_.load(std::memory_order_acquire)];
+  auto since = phase_since_.load(std::memory_order_relaxed);
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  out.in_phase = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::duration{now - since});
+  return out;
+}
+
 bool amqp_link::wait_wakeup(std::chrono::milliseconds timeout) {
   pollfd pfd{wake_fd_, POLLIN, 0};
   auto n = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
@@ -188,6 +211,8 @@ void amqp_link::run() {
     connection c;
     std::string reason;
     bool was_up = false;
+    attempts_.fetch_add(1, std::memory_order_relaxed);
+    enter(phase_connecting);
     try {
       // -- connect ------------------------------------------------------------
       std::vector<char> url_buf(settings_.url.begin(), settings_.url.end());
@@ -205,6 +230,7 @@ void amqp_link::run() {
                  static_cast<suseconds_t>(ms % 1000 * 1000)};
       check_status(amqp_socket_open_noblock(sock, info.host, info.port, &tv),
                    "cannot connect");
+      enter(phase_opening);
       busy(amqp_get_sockfd(c.conn)); // login and declarations
       // A broker that accepts but does not answer (still booting, or
       // stopped) must not hang the link: bound the handshake and every RPC.
@@ -267,6 +293,8 @@ void amqp_link::run() {
       busy(-1);
       ++gen;
       was_up = true;
+      connects_.fetch_add(1, std::memory_order_relaxed);
+      enter(phase_connected);
       delay = settings_.backoff_min;
       {
         // Commands queued before this connection are for an older one.
@@ -297,8 +325,10 @@ void amqp_link::run() {
           std::lock_guard<std::mutex> guard{mtx_};
           work.swap(commands_);
         }
-        if (!work.empty())
+        if (!work.empty()) {
           busy(fd);
+          enter(phase_sending);
+        }
         for (auto& cmd : work) {
           if (cmd.gen != gen)
             continue;
@@ -331,6 +361,7 @@ void amqp_link::run() {
         }
         work.clear();
         busy(-1);
+        enter(phase_connected);
         // -- input: confirms, deliveries, heartbeats, closes ------------------
         for (;;) {
           amqp_maybe_release_buffers(c.conn);
@@ -428,6 +459,7 @@ void amqp_link::run() {
     }
     if (stopping_)
       break;
+    enter(phase_backoff);
     events_.down(was_up ? gen : 0, reason);
     // -- backoff with jitter ---------------------------------------------------
     std::uniform_real_distribution<double> jitter{0.75, 1.25};
@@ -439,6 +471,7 @@ void amqp_link::run() {
       wait_wakeup(std::chrono::duration_cast<std::chrono::milliseconds>(
           until - std::chrono::steady_clock::now()));
   }
+  enter(phase_stopped);
 }
 
 } // namespace warden

@@ -1,6 +1,7 @@
 #include "warden/messaging/gateway.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "warden/actors/atoms.hpp"
 #include "warden/actors/bus_message.hpp"
 #include "warden/actors/error.hpp"
+#include "warden/actors/health.hpp"
 #include "warden/actors/service.hpp"
 
 namespace warden {
@@ -29,6 +31,10 @@ using refresh_atom = caf::atom_constant<caf::atom("wd_gwstat")>;
 using pump_atom = caf::atom_constant<caf::atom("wd_gwpump")>;
 
 constexpr auto refresh_interval = std::chrono::milliseconds{250};
+// While the broker stays unreachable with the same error, how often the log
+// says so again (with the attempt count): without it a link that keeps
+// retrying and one that stopped look alike in the log.
+constexpr auto offline_log_interval = std::chrono::seconds{10};
 
 class gateway : public service {
 public:
@@ -120,10 +126,19 @@ public:
           pump();
         },
         [this](link_down_atom, uint64_t gen, std::string& reason) {
-          if (gen != 0 || state_ == "connected")
+          auto now = std::chrono::steady_clock::now();
+          if (gen != 0 || state_ == "connected") {
             log_->warn("{}: connection lost: {}; reconnecting", path(), reason);
-          else if (reason != last_error_)
+            offline_logged_ = now;
+          } else if (reason != last_error_) {
             log_->warn("{}: cannot reach the broker: {}; retrying", path(), reason);
+            offline_logged_ = now;
+          } else if (now - offline_logged_ >= offline_log_interval) {
+            log_->warn(
+                "{}: still cannot reach the broker after {} attempt(s): {}; retrying",
+                path(), link_ ? link_->status().attempts : 0, reason);
+            offline_logged_ = now;
+          }
           gen_ = 0;
           inflight_.clear();
           state_ = "offline";
@@ -310,6 +325,15 @@ private:
   void refresh_values() {
     if (!outbox_)
       return;
+    if (link_) {
+      // Cheap, and what tells a link that keeps retrying (attempts grow)
+      // from one stuck in a call (the same phase for longer and longer).
+      auto st = link_->status();
+      set_value("link.attempts", std::to_string(st.attempts));
+      set_value("link.connects", std::to_string(st.connects));
+      set_value("link.phase", st.phase);
+      set_value("link.phase_ms", std::to_string(st.in_phase.count()));
+    }
     auto depth = outbox_->depth();
     if (depth == shown_depth_ && published_ == shown_published_ &&
         received_ == shown_received_)
@@ -337,6 +361,8 @@ private:
   uint64_t next_tag_ = 1;
   std::string state_;
   std::string last_error_;
+  /// When the log last said the broker is unreachable.
+  std::chrono::steady_clock::time_point offline_logged_{};
   bool full_ = false;
   bool pump_scheduled_ = false;
   uint64_t published_ = 0;
@@ -364,15 +390,10 @@ std::string health_body(const path_registry& registry, const gateway_context& ct
             [](const diagnostics_ptr& x, const diagnostics_ptr& y) {
               return x->path() < y->path();
             });
-  bool failing = false;
-  bool degraded = false;
+  auto level = health_of(all);
   auto services = nlohmann::json::array();
   for (auto& diag : all) {
     auto state = diag->state();
-    if (state == child_state::failed)
-      failing = true;
-    else if (state == child_state::backoff || state == child_state::starting)
-      degraded = true;
     services.push_back({{"path", diag->path()},
                         {"state", to_string(state)},
                         {"restarts", diag->restarts()}});
@@ -383,9 +404,7 @@ std::string health_body(const path_registry& registry, const gateway_context& ct
       {"node", ctx.node},
       {"pid", static_cast<int64_t>(::getpid())},
       {"uptime_s", ctx.started_ms > 0 ? (wall_clock_ms() - ctx.started_ms) / 1000 : 0},
-      {"status", failing    ? "failing"
-                 : degraded ? "degraded"
-                            : "ok"},
+      {"status", to_string(level)},
       {"services", std::move(services)},
   };
   return body.dump();

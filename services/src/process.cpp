@@ -33,7 +33,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const char* const ready_names[] = {"started", "port", "notify"};
+const char* const ready_names[] = {"started", "port", "notify", "exit"};
 
 } // namespace
 
@@ -128,7 +128,7 @@ process_settings parse_process_settings(const nlohmann::json& settings) {
   }
   if (auto x = get("ready")) {
     if (!x->is_string() || !from_string(x->get<std::string>(), result.ready))
-      bad("ready: must be \"started\", \"port\" or \"notify\"");
+      bad("ready: must be \"started\", \"port\", \"notify\" or \"exit\"");
     else if (result.ready == process_ready::port && !result.has_port())
       bad("ready: \"port\" needs a port (port = \"auto\" or a number)");
   }
@@ -464,7 +464,8 @@ public:
     running_ = true;
     detail::process_reactor::instance().spawn(std::move(req),
                                               caf::actor_cast<caf::actor>(this));
-    if (s.ready != process_ready::started && s.ready_timeout.count() > 0)
+    if (s.ready != process_ready::started && s.ready != process_ready::exit &&
+        s.ready_timeout.count() > 0)
       delayed_send(this, s.ready_timeout, ready_timeout_atom::value, id_);
   }
 
@@ -540,6 +541,7 @@ private:
         probe();
         break;
       case process_ready::notify:
+      case process_ready::exit: // the supervisor waits for the exit
         break;
     }
   }

@@ -28,6 +28,7 @@
 #include <spdlog/spdlog.h>
 
 #include "warden/services/process.hpp"
+#include "warden/services/process_groups.hpp"
 
 extern char** environ;
 
@@ -242,12 +243,6 @@ void set_nonblocking(int fd) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-std::shared_ptr<spdlog::logger> logger() {
-  if (auto log = spdlog::get("services"))
-    return log;
-  return spdlog::default_logger();
-}
-
 } // namespace
 
 // -- the reactor -------------------------------------------------------------
@@ -257,6 +252,10 @@ namespace {
 std::atomic<process_reactor*> the_reactor{nullptr};
 
 } // namespace
+
+process_reactor* process_reactor::if_started() noexcept {
+  return the_reactor.load();
+}
 
 process_reactor& process_reactor::instance() {
   // Never destroyed: the thread serves until the process exits (see
@@ -280,6 +279,7 @@ void process_reactor::stop() {
 }
 
 void process_reactor::kill_all() {
+  std::lock_guard<std::mutex> guard{live_mtx_};
   for (auto& [id, p] : procs_) {
     ::kill(-p.pid, SIGKILL);
     guardian_.remove(p.pid);
@@ -289,6 +289,41 @@ void process_reactor::kill_all() {
       close_fd(*fd);
   }
   procs_.clear();
+  live_.clear();
+  pending_spawns_ = 0;
+  live_cv_.notify_all();
+}
+
+std::vector<process_reactor::running> process_reactor::kill_all_now() {
+  std::vector<running> result;
+  std::lock_guard<std::mutex> guard{live_mtx_};
+  for (auto& [id, p] : live_) {
+    if (p.reaped)
+      continue;
+    // Not reaped: its pid, and so its group id, is still its own.
+    if (::kill(-p.pid, SIGKILL) != 0)
+      ::kill(p.pid, SIGKILL); // it left its group (setsid of its own)
+    result.push_back(running{p.path, p.pid});
+  }
+  return result;
+}
+
+bool process_reactor::await_idle(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> guard{live_mtx_};
+  return live_cv_.wait_for(guard, timeout,
+                           [this] { return live_.empty() && pending_spawns_ == 0; });
+}
+
+spdlog::logger& process_reactor::log() {
+  // spdlog::get takes the registry's lock; the reactor logs a line per line
+  // of output, as before. A logger that setup_logging replaced is picked up.
+  if (auto x = spdlog::get("services"))
+    log_ = std::move(x);
+  else if (!log_)
+    log_ = spdlog::default_logger();
+  if (!log_) // nothing registered, or after spdlog::shutdown: no sinks
+    log_ = std::make_shared<spdlog::logger>("services");
+  return *log_;
 }
 
 uint64_t process_reactor::next_id() {
@@ -325,6 +360,10 @@ void process_reactor::spawn(spawn_request req, caf::actor owner) {
   {
     std::lock_guard<std::mutex> guard{owners_mtx_};
     owners_[req.id] = std::move(owner);
+  }
+  {
+    std::lock_guard<std::mutex> guard{live_mtx_};
+    ++pending_spawns_;
   }
   push(std::move(req));
 }
@@ -378,7 +417,7 @@ void process_reactor::run() {
     int n = ::epoll_wait(epoll_, events, 64, -1);
     if (n < 0) {
       if (errno != EINTR)
-        logger()->error("process reactor: epoll_wait: {}", std::strerror(errno));
+        log().error("process reactor: epoll_wait: {}", std::strerror(errno));
       continue;
     }
     for (int i = 0; i < n; ++i) {
@@ -407,6 +446,10 @@ void process_reactor::take_commands() {
     if (auto req = std::get_if<spawn_request>(&cmd)) {
       if (!quitting_)
         start(*req);
+      std::lock_guard<std::mutex> guard{live_mtx_};
+      if (pending_spawns_ > 0)
+        --pending_spawns_;
+      live_cv_.notify_all();
     } else if (auto sig = std::get_if<signal_cmd>(&cmd))
       on_signal(*sig);
     else
@@ -596,6 +639,10 @@ void process_reactor::start(spawn_request& req) {
   if (p.notify >= 0)
     watch(p.notify, k_notify, EPOLLIN);
   auto id = p.id;
+  {
+    std::lock_guard<std::mutex> guard{live_mtx_};
+    live_[id] = live_entry{pid, p.path, false};
+  }
   auto& stored = procs_.emplace(id, std::move(p)).first->second;
   if (stored.in >= 0) {
     set_nonblocking(stored.in);
@@ -606,7 +653,7 @@ void process_reactor::start(spawn_request& req) {
   std::string line;
   for (auto& arg : req.argv)
     line += (line.empty() ? "" : " ") + arg;
-  logger()->info("{}[{}] started: {}", stored.path, pid, line);
+  log().info("{}[{}] started: {}", stored.path, pid, line);
   tell(id, false, proc_started_atom::value, id, static_cast<int32_t>(pid));
 }
 
@@ -667,10 +714,17 @@ void process_reactor::on_exit(proc& p) {
   if (p.notify >= 0)
     read_notify(p);
   guardian_.remove(p.pid);
-  siginfo_t reaped;
-  while (::waitid(P_PID, static_cast<id_t>(p.pid), &reaped, WEXITED) != 0 &&
-         errno == EINTR)
-    ; // retry
+  {
+    // Under the lock: `kill_all_now` never signals a reaped group id. The
+    // leader is a zombie already, so this returns at once.
+    std::lock_guard<std::mutex> guard{live_mtx_};
+    siginfo_t reaped;
+    while (::waitid(P_PID, static_cast<id_t>(p.pid), &reaped, WEXITED) != 0 &&
+           errno == EINTR)
+      ; // retry
+    if (auto i = live_.find(p.id); i != live_.end())
+      i->second.reaped = true;
+  }
   int32_t code = -1, sig = 0;
   bool core = false;
   if (info.si_code == CLD_EXITED) {
@@ -682,10 +736,13 @@ void process_reactor::on_exit(proc& p) {
   close_fd(p.pidfd);
   close_fd(p.in);
   close_fd(p.notify);
-  logger()->info("{}[{}] exited: {}", p.path, p.pid, describe_exit(code, sig, core));
+  log().info("{}[{}] exited: {}", p.path, p.pid, describe_exit(code, sig, core));
   auto id = p.id;
   procs_.erase(id);
   tell(id, true, proc_exit_atom::value, id, code, sig, core);
+  std::lock_guard<std::mutex> guard{live_mtx_};
+  live_.erase(id);
+  live_cv_.notify_all();
 }
 
 void process_reactor::read_output(proc& p, output& o, const char* stream, bool drain) {
@@ -766,7 +823,24 @@ void process_reactor::close_fd(int& fd) {
 
 void process_reactor::log_line(const proc& p, const char* stream,
                                const std::string& line) {
-  logger()->info("{}[{}] {}: {}", p.path, p.pid, stream, line);
+  log().info("{}[{}] {}: {}", p.path, p.pid, stream, line);
 }
 
 } // namespace warden::detail
+
+namespace warden {
+
+std::vector<running_process> kill_all_processes() {
+  std::vector<running_process> result;
+  if (auto reactor = detail::process_reactor::if_started())
+    for (auto& x : reactor->kill_all_now())
+      result.push_back(running_process{std::move(x.path), static_cast<int32_t>(x.pid)});
+  return result;
+}
+
+bool await_processes_gone(std::chrono::milliseconds timeout) {
+  auto reactor = detail::process_reactor::if_started();
+  return reactor == nullptr || reactor->await_idle(timeout);
+}
+
+} // namespace warden

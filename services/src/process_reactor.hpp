@@ -2,8 +2,11 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <map>
 #include <mutex>
 #include <string>
@@ -14,6 +17,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
+#include <spdlog/fwd.h>
 
 #include "process_guardian.hpp"
 
@@ -59,10 +63,24 @@ struct spawn_request {
 /// Each process runs in its own session and process group. When its leader
 /// exits, what is left of the group is killed before the leader is reaped;
 /// signals go to the whole group.
+///
+/// A forced stop (`kill_all_now`) signals from the calling thread: the
+/// groups whose leaders are not reaped yet are listed under a mutex that the
+/// reactor holds while it reaps, so that an id is never signalled after its
+/// reuse here either.
 class process_reactor {
 public:
+  /// A program not reaped yet, as `kill_all_now` saw it.
+  struct running {
+    std::string path;
+    pid_t pid = -1;
+  };
+
   /// The one reactor of this process (started on first use, never stopped).
   static process_reactor& instance();
+
+  /// The reactor if it has been started, else null (no program ever ran).
+  static process_reactor* if_started() noexcept;
 
   /// A process-wide unique id for `spawn_request::id`.
   static uint64_t next_id();
@@ -77,6 +95,16 @@ public:
   /// The owner is gone: no more messages for it, and SIGKILL to the group
   /// of `id` if it still runs.
   void release(uint64_t id);
+
+  /// SIGKILL to the group of every program not reaped yet, sent by the
+  /// calling thread before this returns (any thread). The reactor reaps them,
+  /// logs and reports their exits as usual. Returns what was signalled.
+  std::vector<running> kill_all_now();
+
+  /// Waits until no spawn request is pending and every program has been
+  /// reaped, its last output and its exit logged and reported, at most
+  /// `timeout`. True when nothing is left.
+  bool await_idle(std::chrono::milliseconds timeout);
 
   process_reactor(const process_reactor&) = delete;
   process_reactor& operator=(const process_reactor&) = delete;
@@ -130,6 +158,10 @@ private:
   void read_notify(proc& p);
   void close_fd(int& fd);
   void log_line(const proc& p, const char* stream, const std::string& line);
+  /// The "services" logger, held here: a line logged after the registry
+  /// dropped it (spdlog::shutdown) still has a valid logger and sinks.
+  /// Never null (a logger without sinks when none was ever registered).
+  spdlog::logger& log();
   /// Sends to the owner of `id`, if it has one (under `owners_mtx_`).
   template <class... Ts>
   void tell(uint64_t id, bool last, Ts&&... xs);
@@ -142,6 +174,17 @@ private:
   std::mutex owners_mtx_;
   std::unordered_map<uint64_t, caf::actor> owners_;
   std::unordered_map<uint64_t, proc> procs_; // the reactor thread's own
+  /// A program from its fork until its exit has been logged and reported.
+  struct live_entry {
+    pid_t pid = -1;
+    std::string path;
+    bool reaped = false; // its group id may name another group now
+  };
+  std::mutex live_mtx_;
+  std::condition_variable live_cv_; // `live_` shrank or `pending_spawns_` fell
+  std::unordered_map<uint64_t, live_entry> live_;
+  size_t pending_spawns_ = 0;           // queued spawn requests (under live_mtx_)
+  std::shared_ptr<spdlog::logger> log_; // the reactor thread's own
   process_guardian guardian_;
   pid_t creator_ = -1; // a forked copy of warden must not stop the reactor
   bool quitting_ = false;

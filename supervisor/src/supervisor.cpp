@@ -8,8 +8,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "child_slot.hpp"
+#include "reporter.hpp"
+#include "start_queue.hpp"
+#include "stop_queue.hpp"
 #include "warden/actors/atoms.hpp"
 #include "warden/actors/error.hpp"
+#include "warden/supervisor/plan_reload.hpp"
 #include "warden/supervisor/restart_policy.hpp"
 #include "warden/supervisor/strategy.hpp"
 #include "warden/supervisor/validate.hpp"
@@ -18,63 +23,10 @@ namespace warden {
 
 namespace {
 
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-/// One child slot, in one allocation with its diagnostics (handed out
-/// through aliasing pointers, so the registry keeps the slot alive). It holds
-/// what restarts need of the spec, not the spec itself: a tree may have a
-/// million of these, and each byte here is a megabyte there.
-struct child {
-  child(std::string path, std::string type)
-    : diag(std::move(path), std::move(type)) {
-    // nop
-  }
-
-  diagnostics diag;
-  child_factory factory;
-  nlohmann::json params;
-  caf::actor instance;
-  std::unique_ptr<backoff_policy> own_backoff; // null: the supervisor's
-  std::unique_ptr<std::vector<child*>> deps;   // null: none
-  backoff_state backoff;
-  milliseconds shutdown{0};
-  uint32_t index = 0;  // position in start order
-  uint32_t serial = 0; // names the slot in messages
-  uint32_t gen = 0;    // bumped to invalidate pending timers
-  uint32_t run = 0;    // bumped per instance, to ignore stale messages
-  restart_type restart = restart_type::permanent;
-  bool significant = false;
-  bool pending_start = false;
-  bool hold = false; // stopped by request: stays stopped until started
-  bool restart_after_stop = false;
-  bool delete_after_stop = false;
-  bool disabled = false; // `enabled = false`: known, not started
-
-  std::string_view name() const noexcept {
-    std::string_view path = diag.path();
-    return path.substr(path.rfind('/') + 1);
-  }
-
-  child_state state() const noexcept {
-    return diag.state();
-  }
-
-  bool live() const noexcept {
-    auto st = state();
-    return st == child_state::starting || st == child_state::running;
-  }
-
-  uint64_t key() const noexcept {
-    return (static_cast<uint64_t>(index) << 32) | serial;
-  }
-};
-
-using child_ptr = std::shared_ptr<child>;
-
-enum class deps_status { ready, waiting, blocked };
+using detail::child;
+using detail::child_ptr;
+using detail::dep_check;
+using detail::goal;
 
 /// At most this many children are starting (spawned, not yet ready) at a
 /// time. Spawning a large tree in one handler would pile every new actor
@@ -85,8 +37,10 @@ constexpr size_t start_window = 128;
 /// The supervisor. Its children run in start order; every event (ready,
 /// exit, timer, request) updates the slots and then calls `next_stop` or
 /// `resume_starts`, which do the only actual work: stop right to left, one at
-/// a time, each within its deadline; then start left to right, each after its
-/// dependencies are ready. Restart decisions come from `decide`.
+/// a time, each within its deadline; then start left to right from the start
+/// queue, each after its dependencies are ready. Restart decisions come from
+/// `decide`, reload decisions from `plan_reload`; every state change goes
+/// through `set_state`.
 ///
 ///            init ──▶ starting children ──(all ready)──▶ ready
 ///                         ▲      │ crash: decide ─▶ restart / backoff / ignore
@@ -101,6 +55,7 @@ public:
     , initial_(std::move(spec.children))
     , ctx_(std::move(ctx))
     , init_(std::move(init))
+    , report_(ctx_.log, ctx_.events)
     , window_(flags_.intensity, flags_.period)
     , rng_(static_cast<uint32_t>(id())) {
     // nop
@@ -145,10 +100,10 @@ public:
           return start_child(std::move(spec));
         },
         [this](stop_child_atom, const std::string& name) -> caf::result<caf::ok_atom> {
-          return stop_child(name, false);
+          return stop_child(name, goal::hold);
         },
         [this](delete_child_atom, const std::string& name) -> caf::result<caf::ok_atom> {
-          return stop_child(name, true);
+          return stop_child(name, goal::remove);
         },
         [this](restart_child_atom, const std::string& name) -> caf::result<caf::ok_atom> {
           return restart_child(name);
@@ -174,7 +129,7 @@ public:
           return info;
         },
         [this](reload_atom, reload_plan& plan) -> caf::result<caf::ok_atom> {
-          return reload(std::move(plan));
+          return reload(std::move(plan.spec));
         },
         [this](shutdown_atom) -> caf::result<std::vector<std::string>> {
           auto rp = make_response_promise<std::vector<std::string>>();
@@ -196,6 +151,7 @@ public:
         // the instance would keep both alive forever.
         c->instance = nullptr;
         c->diag.exited("killed: its supervisor " + path() + " exited", now);
+        c->diag.state(child_state::stopped);
       }
     // Our slots leave the registry with us; a restarted instance of this
     // supervisor registers fresh ones.
@@ -206,9 +162,9 @@ public:
       init_.diag->exited(describe(final_reason_), now);
       ctx_.registry->erase(init_.diag.get());
     }
+    starts_.clear();
+    stops_.clear();
     children_.clear();
-    stop_queue_.clear();
-    stopping_ = nullptr;
     caf::event_based_actor::on_exit();
   }
 
@@ -223,6 +179,22 @@ private:
     return init_.supervisor;
   }
 
+  /// The one place a child's state changes.
+  void set_state(child* c, child_state st) {
+    auto before = c->state();
+    if (before == st)
+      return;
+    if (before == child_state::starting)
+      --starting_count_;
+    if (st == child_state::starting)
+      ++starting_count_;
+    if (before == child_state::waiting && c->reported_waiting) {
+      c->reported_waiting = false;
+      c->diag.clear_value("waiting_for");
+    }
+    c->diag.state(st);
+  }
+
   child* add_child(child_spec spec) {
     auto c = std::make_shared<child>(path() + "/" + spec.name, std::move(spec.type));
     c->index = static_cast<uint32_t>(children_.size());
@@ -231,13 +203,17 @@ private:
     ctx_.registry->put(diagnostics_ptr{c, &c->diag});
     children_.push_back(std::move(c));
     auto result = children_.back().get();
-    if (!result->disabled)
-      mark_pending(result);
+    if (result->target == goal::run)
+      queue_start(result);
+    else
+      set_state(result, child_state::disabled);
     return result;
   }
 
-  /// Takes what the slot keeps of `spec` (at creation and on reload).
+  /// Takes what the slot keeps of `spec` (at creation and on reload); an
+  /// enabled child keeps its goal, a disabled one gets `off`.
   void configure(child* c, child_spec spec) {
+    c->nested = spec.supervisor != nullptr;
     if (spec.supervisor) {
       c->factory = [nested{std::move(spec.supervisor)},
                     ctx{ctx_}](caf::local_actor& parent, service_init init) {
@@ -252,31 +228,50 @@ private:
     c->shutdown = spec.shutdown;
     c->restart = spec.restart;
     c->significant = spec.significant;
-    // Shown as `disabled` by inspection (the flag costs nothing for the
-    // enabled majority).
+    c->one_shot = spec.one_shot;
+    c->settings_hash = spec.settings_hash;
     if (!spec.enabled)
-      c->diag.set_flag("disabled");
-    else if (c->disabled)
-      c->diag.clear_flag("disabled");
-    c->disabled = !spec.enabled;
-    c->deps = nullptr;
+      c->target = goal::off;
+    else if (c->target == goal::off)
+      c->target = goal::run;
+    c->deps.clear();
     for (auto& dep : spec.depends_on)
-      if (auto d = find(dep); d != nullptr && d != c) {
-        if (!c->deps)
-          c->deps = std::make_unique<std::vector<child*>>();
-        c->deps->push_back(d);
-      }
+      if (auto d = find(dep); d != nullptr && d != c)
+        c->deps.push_back(d);
+  }
+
+  /// What `plan_reload` compares of a slot.
+  child_facts facts_of(const child& c) const {
+    child_facts result;
+    result.name = std::string{c.name()};
+    result.type = c.diag.type();
+    result.settings_hash = c.settings_hash;
+    result.nested = c.nested;
+    result.params = &c.params;
+    result.enabled = c.target != goal::off;
+    result.restart = c.restart;
+    result.shutdown = c.shutdown;
+    for (auto d : c.deps)
+      result.depends_on.emplace_back(d->name());
+    result.significant = c.significant;
+    result.one_shot = c.one_shot;
+    if (c.own_backoff)
+      result.backoff = *c.own_backoff;
+    return result;
   }
 
   void remove_child(child* c) {
     ctx_.registry->erase(&c->diag);
-    if (c->pending_start)
-      --pending_count_;
+    starts_.erase(c);
+    stops_.erase(c);
+    if (c->state() == child_state::starting)
+      --starting_count_;
+    for (auto& s : children_)
+      s->deps.erase(std::remove(s->deps.begin(), s->deps.end(), c), s->deps.end());
     auto pos = c->index;
     children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(pos));
     for (auto i = pos; i < children_.size(); ++i)
       children_[i]->index = static_cast<uint32_t>(i);
-    cursor_ = std::min(cursor_, children_.size());
   }
 
   child* find(std::string_view name) const {
@@ -300,7 +295,7 @@ private:
   }
 
   bool depends_on(const child* c, const child* dep) const {
-    return c->deps && std::find(c->deps->begin(), c->deps->end(), dep) != c->deps->end();
+    return std::find(c->deps.begin(), c->deps.end(), dep) != c->deps.end();
   }
 
   const backoff_policy& backoff_of(const child* c) const {
@@ -309,64 +304,61 @@ private:
 
   // -- starting ---------------------------------------------------------------
 
-  void mark_pending(child* c) {
-    if (!c->pending_start) {
-      c->pending_start = true;
-      ++pending_count_;
+  /// Puts `c` into the start queue: it is `waiting` until it starts.
+  void queue_start(child* c) {
+    if (c->state() == child_state::backoff) {
+      ++c->gen; // its own timer no longer matters
+      c->diag.next_restart(time_point{});
     }
-    cursor_ = std::min<size_t>(cursor_, c->index);
+    starts_.push(c);
+    set_state(c, child_state::waiting);
   }
 
-  deps_status deps_of(const child* c) const {
-    auto result = deps_status::ready;
-    if (!c->deps)
-      return deps_status::ready;
-    for (auto d : *c->deps) {
-      auto st = d->state();
-      if (st == child_state::running)
-        continue;
-      if (st == child_state::starting || st == child_state::backoff || d->pending_start ||
-          d->restart_after_stop)
-        result = deps_status::waiting;
-      else
-        return deps_status::blocked;
-    }
-    return result;
-  }
-
-  bool stops_in_progress() const {
-    return stopping_ != nullptr || !stop_queue_.empty();
-  }
-
-  /// Starts pending children left to right from the cursor. Stops first:
-  /// nothing starts while a stop is in progress.
+  /// Starts queued children left to right. Stops first: nothing starts
+  /// while a stop is in progress.
   void resume_starts() {
-    if (shutting_down_ || stops_in_progress())
+    if (shutting_down_ || stops_.busy())
       return;
-    while (pending_count_ > 0 && cursor_ < children_.size()) {
-      if (shutting_down_ || stops_in_progress())
-        return; // a failed start escalated or restarts siblings
-      auto c = children_[cursor_].get();
-      if (starting_count_ >= start_window)
-        break; // resumed as children report ready
-      if (c->pending_start) {
-        auto st = deps_of(c);
-        if (st == deps_status::waiting)
-          break; // resumed when a dependency gets ready or its timer fires
-        if (st == deps_status::ready)
-          start_instance(c);
-        // blocked: stays pending; retried when any sibling gets ready
+    bool held_back = false;
+    uint32_t from = 0;
+    while (auto c = starts_.first_from(from)) {
+      if (starting_count_ >= start_window) {
+        held_back = true; // resumed as children report ready
+        break;
       }
-      ++cursor_;
+      auto deps = detail::check_deps(*c);
+      if (deps.status == dep_check::ready) {
+        start_instance(c);
+        if (shutting_down_ || stops_.busy())
+          return; // a failed start escalated or restarts siblings
+        from = c->index + 1;
+        continue;
+      }
+      if (deps.status == dep_check::coming) {
+        held_back = true; // resumed when the dependency gets ready
+        break;
+      }
+      note_waiting(c, deps.culprit);
+      from = c->index + 1;
     }
-    if (pending_count_ > 0 && cursor_ >= children_.size())
-      blocked_ = true;
-    maybe_report_ready();
+    if (!held_back)
+      maybe_report_ready();
+  }
+
+  /// A queued child cannot start because `dep` is down: its diagnostics
+  /// and the log say so, once.
+  void note_waiting(child* c, const child* dep) {
+    auto what = dep->diag.path() + " (" + to_string(dep->state()) + ")";
+    if (!c->reported_waiting) {
+      c->reported_waiting = true;
+      c->diag.set_value("waiting_for", what);
+      report_.emit(lifecycle_kind::waiting, path(), c->diag.path(), "depends on " + what,
+                   c->diag.restarts());
+    }
   }
 
   void start_instance(child* c) {
-    c->pending_start = false;
-    --pending_count_;
+    starts_.erase(c);
     auto now = clock().now();
     ++c->run;
     // A strong handle to us lives in the child only: kept here, it would
@@ -396,8 +388,7 @@ private:
     c->instance = instance;
     c->backoff.last_start = now;
     c->diag.started(std::move(instance), now);
-    c->diag.state(child_state::starting);
-    ++starting_count_;
+    set_state(c, child_state::starting);
     emit(c->diag.restarts() > 0 ? lifecycle_kind::restarted : lifecycle_kind::started, c,
          caf::error{});
   }
@@ -416,24 +407,15 @@ private:
 
   void on_ready(uint64_t key, uint32_t run) {
     auto c = find_key(key);
-    if (c == nullptr || c->run != run || c->state() != child_state::starting)
-      return;
-    c->diag.state(child_state::running);
-    --starting_count_;
-    if (pending_count_ > 0) {
-      if (blocked_) {
-        blocked_ = false;
-        cursor_ = 0;
-      }
-      resume_starts();
-    } else {
-      maybe_report_ready();
-    }
+    if (c == nullptr || c->run != run || c->state() != child_state::starting ||
+        c->one_shot)
+      return; // a one-shot is ready when it has exited
+    set_state(c, child_state::running);
+    resume_starts();
   }
 
   void maybe_report_ready() {
-    if (ready_reported_ || starting_count_ > 0 ||
-        (cursor_ < children_.size() && pending_count_ > 0))
+    if (ready_reported_ || starting_count_ > 0)
       return;
     ready_reported_ = true;
     if (parent())
@@ -453,27 +435,28 @@ private:
   void on_child_exit(child* c, const caf::error& reason) {
     c->instance = nullptr;
     auto now = clock().now();
-    auto st = c->state();
-    if (st == child_state::starting)
-      --starting_count_;
+    auto was = c->state();
     c->diag.exited(describe(reason), now);
-    if (st == child_state::stopping) {
-      // We asked for this exit.
-      ++c->gen; // cancels the deadline timer
-      stopping_ = nullptr;
-      c->diag.state(child_state::stopped);
+    if (was == child_state::stopping || c->target != goal::run || shutting_down_) {
+      // We asked for this exit (or were about to).
+      if (was == child_state::stopping) {
+        ++c->gen; // cancels the deadline timer
+        stops_.current(nullptr);
+      }
       emit(lifecycle_kind::stopped, c, reason);
-      finish_stop(c);
+      settle(c);
       next_stop();
       return;
     }
-    if (shutting_down_) {
-      c->diag.state(child_state::stopped);
-      emit(lifecycle_kind::stopped, c, reason);
-      next_stop();
+    auto kind = classify(reason);
+    if (c->one_shot && kind == exit_kind::normal) {
+      set_state(c, child_state::done);
+      emit(lifecycle_kind::done, c, reason);
+      check_auto_shutdown(c);
+      resume_starts(); // its dependants may start now
       return;
     }
-    if (classify(reason) == exit_kind::abnormal)
+    if (kind == exit_kind::abnormal)
       emit(lifecycle_kind::crashed, c, reason);
     on_crash(c, reason, now, false);
   }
@@ -484,36 +467,36 @@ private:
     auto decision =
         decide(c->restart, backoff_of(c), kind, window_, c->backoff, now, jitter_(rng_));
     if (std::holds_alternative<ignore>(decision)) {
-      c->diag.state(kind == exit_kind::abnormal ? child_state::failed
-                                                : child_state::stopped);
+      set_state(c, kind == exit_kind::abnormal ? child_state::failed : child_state::done);
       if (kind != exit_kind::abnormal)
-        emit(lifecycle_kind::stopped, c, reason);
+        emit(lifecycle_kind::done, c, reason);
       check_auto_shutdown(c);
-      maybe_report_ready();
+      resume_starts(); // dependants that wait for it: start, or say why not
       return;
     }
     if (std::holds_alternative<escalate>(decision)) {
-      c->diag.state(child_state::failed);
+      set_state(c, child_state::failed);
       give_up(c, reason);
       return;
     }
     c->diag.count_restart();
+    // Its state first: the siblings' stops below may resume starts, and
+    // its dependants must not take it for running.
+    auto after = std::get_if<restart_after>(&decision);
+    if (after != nullptr || via_message) {
+      auto delay = after != nullptr ? after->delay : milliseconds{0};
+      set_state(c, child_state::backoff);
+      c->diag.next_restart(now + delay);
+      if (delay.count() > 0) {
+        delayed_send(this, delay, restart_timer_atom::value, c->key(), ++c->gen);
+        emit(lifecycle_kind::backoff, c, reason, delay.count());
+      } else {
+        send(this, restart_timer_atom::value, c->key(), ++c->gen);
+      }
+    } else {
+      queue_start(c);
+    }
     restart_siblings(c);
-    if (auto after = std::get_if<restart_after>(&decision)) {
-      c->diag.state(child_state::backoff);
-      c->diag.next_restart(now + after->delay);
-      delayed_send(this, after->delay, restart_timer_atom::value, c->key(), ++c->gen);
-      emit(lifecycle_kind::backoff, c, reason, after->delay.count());
-      return;
-    }
-    c->diag.state(child_state::stopped);
-    if (via_message) {
-      c->diag.next_restart(now);
-      send(this, restart_timer_atom::value, c->key(), ++c->gen);
-      c->diag.state(child_state::backoff);
-      return;
-    }
-    mark_pending(c);
     resume_starts();
   }
 
@@ -524,25 +507,18 @@ private:
     auto range = affected(flags_.strat, c->index, children_.size());
     for (auto i = range.first; i < range.last; ++i) {
       auto s = children_[i].get();
-      if (s == c || s->hold)
+      if (s == c || s->target != goal::run)
         continue;
       switch (s->state()) {
         case child_state::starting:
         case child_state::running:
-          s->restart_after_stop = true;
-          queue_stop(s);
-          break;
-        case child_state::stopping:
-          s->restart_after_stop = true;
+          stops_.push(s); // its goal is `run`: queued again once stopped
           break;
         case child_state::backoff:
-          ++s->gen; // its own timer no longer matters
-          s->diag.next_restart(time_point{});
-          s->diag.state(child_state::stopped);
-          mark_pending(s);
+          queue_start(s);
           break;
         default:
-          break;
+          break; // stopping (for a restart), waiting, done, failed: as they are
       }
     }
     next_stop();
@@ -553,9 +529,7 @@ private:
     if (c == nullptr || c->gen != gen || c->state() != child_state::backoff ||
         shutting_down_)
       return;
-    c->diag.next_restart(time_point{});
-    c->diag.state(child_state::stopped);
-    mark_pending(c);
+    queue_start(c);
     resume_starts();
   }
 
@@ -566,6 +540,8 @@ private:
     auto final_reason = caf::error{static_cast<uint8_t>(error::intensity_exceeded),
                                    error_category, caf::make_message(message, cause)};
     emit(lifecycle_kind::gave_up, c, final_reason);
+    if (!parent())
+      init_.diag->state(child_state::failed); // health: failing from now on
     begin_shutdown(std::move(final_reason));
   }
 
@@ -574,49 +550,35 @@ private:
       return;
     if (flags_.shutdown == auto_shutdown::all_significant)
       for (auto& s : children_)
-        if (s->significant && (s->live() || s->state() == child_state::backoff))
+        if (s->significant && (s->live() || s->coming()))
           return;
     begin_shutdown(caf::error{});
   }
 
   // -- stopping ---------------------------------------------------------------
 
-  void queue_stop(child* c) {
-    auto pos = std::lower_bound(
-        stop_queue_.begin(), stop_queue_.end(), c,
-        [](const child* x, const child* y) { return x->index < y->index; });
-    if (pos == stop_queue_.end() || *pos != c)
-      stop_queue_.insert(pos, c);
-  }
-
   /// Stops the rightmost queued child, one at a time.
   void next_stop() {
-    while (stopping_ == nullptr && !stop_queue_.empty()) {
-      auto c = stop_queue_.back();
-      stop_queue_.pop_back();
-      if (!c->live() || !c->instance) {
-        finish_stop(c);
-        continue;
-      }
-      stopping_ = c;
-      c->diag.state(child_state::stopping);
+    while (stops_.current() == nullptr) {
+      auto c = stops_.pop_back();
+      if (c == nullptr)
+        break;
+      if (!c->live() || !c->instance)
+        continue; // it exited meanwhile and has been settled
+      stops_.current(c);
+      set_state(c, child_state::stopping);
       ++c->gen;
       send_exit(c->instance, caf::exit_reason::user_shutdown);
       if (c->shutdown != shutdown_infinity)
         delayed_send(this, c->shutdown, stop_timer_atom::value, c->key(), c->gen);
     }
-    if (stopping_ == nullptr && stop_queue_.empty())
+    if (!stops_.busy())
       stops_done();
   }
 
-  /// A child reached `stopped` on our request: restart, delete, or answer.
-  void finish_stop(child* c) {
-    if (shutting_down_)
-      return;
-    if (c->restart_after_stop && !c->hold) {
-      c->restart_after_stop = false;
-      mark_pending(c);
-    }
+  /// A child's instance is gone on our request: it ends as its goal says
+  /// (`stopped` in a shutdown), and whoever waited for the stop is answered.
+  void settle(child* c) {
     for (auto i = stop_waiters_.begin(); i != stop_waiters_.end();) {
       if (i->first == c) {
         i->second.deliver(caf::ok_atom::value);
@@ -625,8 +587,25 @@ private:
         ++i;
       }
     }
-    if (c->delete_after_stop)
-      remove_child(c);
+    if (shutting_down_) {
+      set_state(c, child_state::stopped);
+      return;
+    }
+    switch (c->target) {
+      case goal::run:
+        queue_start(c);
+        break;
+      case goal::hold:
+        set_state(c, child_state::stopped);
+        break;
+      case goal::off:
+        set_state(c, child_state::disabled);
+        break;
+      case goal::remove:
+        set_state(c, child_state::stopped);
+        remove_child(c);
+        break;
+    }
   }
 
   void stops_done() {
@@ -634,9 +613,7 @@ private:
       resume_starts();
       return;
     }
-    if (log_enabled(spdlog::level::info))
-      logger().info("supervisor={} event=shutdown reason=\"{}\" stragglers=[{}]", path(),
-                    describe(final_reason_), join(stragglers_));
+    report_.shutdown(path(), describe(final_reason_), stragglers_);
     for (auto& rp : shutdown_waiters_)
       rp.deliver(stragglers_);
     shutdown_waiters_.clear();
@@ -650,14 +627,10 @@ private:
 
   void on_stop_timer(uint64_t key, uint32_t gen) {
     auto c = find_key(key);
-    if (c == nullptr || c != stopping_ || c->gen != gen || !c->instance)
+    if (c == nullptr || c != stops_.current() || c->gen != gen || !c->instance)
       return;
     stragglers_.push_back(c->diag.path());
-    if (log_enabled(spdlog::level::warn))
-      logger().warn(
-          "supervisor={} child={} event=killed reason=\"shutdown deadline of {} ms "
-          "passed\"",
-          path(), c->diag.path(), c->shutdown.count());
+    report_.killed(path(), c->diag.path(), c->shutdown.count());
     send_exit(c->instance, caf::exit_reason::kill);
   }
 
@@ -669,20 +642,64 @@ private:
     }
     shutting_down_ = true;
     final_reason_ = std::move(reason);
+    if (!parent() && init_.diag->state() != child_state::failed)
+      init_.diag->state(child_state::stopping);
+    starts_.clear();
     for (auto& c : children_) {
-      if (c->pending_start) {
-        c->pending_start = false;
-        --pending_count_;
-      }
-      if (c->state() == child_state::backoff) {
+      auto st = c->state();
+      if (st == child_state::backoff || st == child_state::waiting) {
         ++c->gen;
         c->diag.next_restart(time_point{});
-        c->diag.state(child_state::stopped);
+        set_state(c.get(), child_state::stopped);
       }
       if (c->live())
-        queue_stop(c.get());
+        stops_.push(c.get());
     }
     next_stop();
+  }
+
+  /// Stops `c` for good (`hold`, `off` or `remove`). Returns true while the
+  /// stop is still under way, false when it is done. With `now == false`
+  /// the stop only joins the queue: the caller queues more and then calls
+  /// `next_stop`, so that a batch stops right to left.
+  bool request_stop(child* c, goal g, bool now = true) {
+    c->target = g;
+    starts_.erase(c);
+    if (c->live()) {
+      stops_.push(c);
+      if (now)
+        next_stop();
+      return true;
+    }
+    if (c->state() == child_state::stopping)
+      return true; // settled by its goal once gone
+    if (c->state() == child_state::backoff) {
+      ++c->gen;
+      c->diag.next_restart(time_point{});
+    }
+    settle(c);
+    if (now)
+      resume_starts(); // it may have held back the ones behind it
+    return false;
+  }
+
+  /// Starts `c` anew: a running instance is stopped first, a waiting or
+  /// stopping one is left to start on its own.
+  void restart_instance(child* c) {
+    c->target = goal::run;
+    switch (c->state()) {
+      case child_state::starting:
+      case child_state::running:
+        stops_.push(c);
+        next_stop();
+        break;
+      case child_state::stopping:
+      case child_state::waiting:
+        break;
+      default:
+        queue_start(c);
+        resume_starts();
+    }
   }
 
   // -- requests ---------------------------------------------------------------
@@ -703,229 +720,143 @@ private:
 
   /// The `stop_child_atom` / `delete_child_atom` request: answered once the
   /// child has stopped (and is removed).
-  caf::result<caf::ok_atom> stop_child(const std::string& name, bool remove) {
+  caf::result<caf::ok_atom> stop_child(const std::string& name, goal g) {
     auto c = find(name);
     if (c == nullptr)
       return make_error(error::unknown_child, path() + "/" + name);
-    if (remove)
+    if (g == goal::remove)
       for (auto& s : children_)
         if (depends_on(s.get(), c))
           return make_error(error::bad_state,
                             s->diag.path() + " depends on " + c->diag.path());
-    if (!request_stop(c, remove))
+    if (c->target == goal::off && g == goal::hold)
+      return caf::ok_atom::value; // disabled: stays so
+    if (!request_stop(c, g))
       return caf::ok_atom::value;
     auto rp = make_response_promise<caf::ok_atom>();
     stop_waiters_.emplace_back(c, rp);
     return rp;
   }
 
-  /// Stops `c` and keeps it stopped (removes it with `remove`). Returns
-  /// true while the stop is still under way, false when it is done. With
-  /// `now == false` the stop only joins the queue: the caller queues more
-  /// and then calls `next_stop`, so that a batch stops right to left.
-  bool request_stop(child* c, bool remove, bool now = true) {
-    c->hold = true;
-    c->restart_after_stop = false;
-    c->delete_after_stop = remove;
-    if (c->pending_start) {
-      c->pending_start = false;
-      --pending_count_;
-    }
-    if (c->state() == child_state::backoff) {
-      ++c->gen;
-      c->diag.next_restart(time_point{});
-      c->diag.state(child_state::stopped);
-    }
-    if (c->live()) {
-      queue_stop(c);
-      if (now)
-        next_stop();
-      return true;
-    }
-    if (c->state() == child_state::stopping)
-      return true;
-    if (remove)
-      remove_child(c);
-    return false;
-  }
-
+  /// The `restart_child_atom` request (`warden restart` and `start`).
+  /// Answers with an error when the child cannot start because a
+  /// dependency is down (it is `waiting` and starts once the dependency is
+  /// ready).
   caf::result<caf::ok_atom> restart_child(const std::string& name) {
     auto c = find(name);
     if (c == nullptr)
       return make_error(error::unknown_child, path() + "/" + name);
     if (shutting_down_)
       return make_error(error::bad_state, path() + " is shutting down");
-    c->hold = false;
-    switch (c->state()) {
-      case child_state::starting:
-      case child_state::running:
-        c->restart_after_stop = true;
-        queue_stop(c);
-        next_stop();
-        break;
-      case child_state::stopping:
-        c->restart_after_stop = true;
-        break;
-      case child_state::backoff:
-        ++c->gen;
-        c->diag.next_restart(time_point{});
-        c->diag.state(child_state::stopped);
-        mark_pending(c);
-        resume_starts();
-        break;
-      default:
-        mark_pending(c);
-        resume_starts();
-    }
+    if (c->target == goal::off)
+      return make_error(error::bad_state,
+                        c->diag.path() + " is disabled in the config (enable it)");
+    restart_instance(c);
+    if (auto deps = detail::check_deps(*c); deps.status == dep_check::down)
+      return make_error(error::bad_state, c->diag.path() + " is waiting: it depends on " +
+                                              deps.culprit->diag.path() + ", which is " +
+                                              to_string(deps.culprit->state()));
     return caf::ok_atom::value;
   }
 
-  caf::result<caf::ok_atom> reload(reload_plan plan) {
+  caf::result<caf::ok_atom> reload(supervisor_spec spec) {
     if (shutting_down_)
       return make_error(error::bad_state, path() + " is shutting down");
-    flags_ = plan.spec.flags;
+    std::vector<child_facts> current;
+    current.reserve(children_.size());
+    for (auto& c : children_)
+      current.push_back(facts_of(*c));
+    auto steps = plan_reload(current, flags_, spec);
+    current.clear();
+    flags_ = spec.flags;
     window_.reconfigure(flags_.intensity, flags_.period);
-    auto must_restart = [&](const std::string& child_path) {
-      return std::find(plan.restart.begin(), plan.restart.end(), child_path) !=
-             plan.restart.end();
-    };
-    // Removed children go first (right to left, by the stop queue). Names
-    // are indexed once: a reload of a large tree stays O(n).
-    std::unordered_map<std::string_view, child*> by_name;
-    by_name.reserve(children_.size());
-    for (auto& c : children_)
-      by_name.emplace(c->name(), c.get());
-    std::unordered_map<std::string_view, const child_spec*> wanted;
-    wanted.reserve(plan.spec.children.size());
-    for (auto& spec : plan.spec.children)
-      wanted.emplace(spec.name, &spec);
-    std::vector<child*> removed;
-    for (auto& c : children_)
-      if (wanted.count(c->name()) == 0)
-        removed.push_back(c.get());
-    for (auto c : removed)
-      for (auto& s : children_)
-        if (s.get() != c && depends_on(s.get(), c))
-          s->deps->erase(std::remove(s->deps->begin(), s->deps->end(), c),
-                         s->deps->end());
-    for (auto c : removed) {
-      by_name.erase(c->name());
-      request_stop(c, true, false);
+    // Removed children go first (right to left, by the stop queue).
+    for (auto& name : steps.removed)
+      if (auto c = find(name)) {
+        for (auto& s : children_)
+          if (s.get() != c)
+            s->deps.erase(std::remove(s->deps.begin(), s->deps.end(), c), s->deps.end());
+        request_stop(c, goal::remove, false);
+      }
+    enum class step : uint8_t { keep, add, restart, offer, nested };
+    std::vector<step> what(spec.children.size(), step::keep);
+    for (auto i : steps.added)
+      what[i] = step::add;
+    for (auto i : steps.restarted)
+      what[i] = step::restart;
+    for (auto i : steps.offered)
+      what[i] = step::offer;
+    for (auto i : steps.nested)
+      what[i] = step::nested;
+    for (auto i : start_order(spec.children)) {
+      auto& child_spec = spec.children[i];
+      if (what[i] == step::add) {
+        add_child(std::move(child_spec));
+        continue;
+      }
+      auto c = find(child_spec.name);
+      if (c == nullptr)
+        continue;
+      auto nested = child_spec.supervisor;
+      auto was = c->target;
+      configure(c, std::move(child_spec));
+      if (c->target == goal::off) {
+        if (was != goal::off)
+          request_stop(c, goal::off, false);
+        continue;
+      }
+      if (was == goal::off) {
+        queue_start(c); // enabled again
+        continue;
+      }
+      if (c->target != goal::run)
+        continue; // stopped by an operator: stays so, with its new settings
+      switch (what[i]) {
+        case step::restart:
+          restart_instance(c);
+          break;
+        case step::nested:
+          if (c->instance)
+            request(c->instance, caf::infinite, reload_atom::value, reload_plan{*nested})
+                .then([](caf::ok_atom) {}, [](caf::error&) {});
+          break;
+        case step::offer:
+          if (c->instance)
+            offer_params(c);
+          break;
+        default:
+          break;
+      }
     }
     next_stop();
-    for (auto i : start_order(plan.spec.children)) {
-      auto& spec = plan.spec.children[i];
-      auto found = by_name.find(spec.name);
-      if (found == by_name.end()) {
-        add_child(std::move(spec));
-        continue;
-      }
-      auto c = found->second;
-      auto nested = spec.supervisor;
-      auto params_changed = spec.params != c->params;
-      auto was_disabled = c->disabled;
-      auto new_params = spec.params;
-      configure(c, std::move(spec));
-      if (c->disabled) {
-        if (!was_disabled)
-          request_stop(c, false);
-        continue;
-      }
-      if (was_disabled || must_restart(c->diag.path())) {
-        restart_child(std::string{c->name()});
-        continue;
-      }
-      if (nested) {
-        if (c->instance)
-          request(c->instance, caf::infinite, reload_atom::value,
-                  reload_plan{*nested, plan.restart})
-              .then([](caf::ok_atom) {}, [](caf::error&) {});
-        continue;
-      }
-      if (params_changed && c->instance)
-        offer_params(c, new_params);
-    }
     resume_starts();
     return caf::ok_atom::value;
   }
 
-  /// Offers new params to the running instance; restarts it if it declines.
-  void offer_params(child* c, const nlohmann::json& params) {
+  /// Offers the new params to the running instance; restarts it if it
+  /// declines (or does not answer).
+  void offer_params(child* c) {
     auto run = c->run;
     auto key = c->key();
-    request(c->instance, std::chrono::seconds{5}, params_atom::value, params.dump())
+    auto retry = [this, key, run] {
+      if (auto c = find_key(key); c != nullptr && c->run == run && c->target == goal::run)
+        restart_instance(c);
+    };
+    request(c->instance, std::chrono::seconds{5}, params_atom::value, c->params.dump())
         .then(
-            [this, key, run](bool accepted) {
-              if (auto c = find_key(key); c != nullptr && c->run == run && !accepted)
-                restart_child(std::string{c->name()});
+            [retry](bool accepted) {
+              if (!accepted)
+                retry();
             },
-            [this, key, run](caf::error&) {
-              if (auto c = find_key(key); c != nullptr && c->run == run)
-                restart_child(std::string{c->name()});
-            });
+            [retry](caf::error&) { retry(); });
   }
 
   // -- reporting --------------------------------------------------------------
 
-  spdlog::logger& logger() {
-    return *ctx_.log;
-  }
-
-  bool log_enabled(spdlog::level::level_enum lvl) const {
-    return ctx_.log && ctx_.log->should_log(lvl);
-  }
-
-  static std::string join(const std::vector<std::string>& xs) {
-    std::string result;
-    for (auto& x : xs) {
-      if (!result.empty())
-        result += ", ";
-      result += x;
-    }
-    return result;
-  }
-
-  static spdlog::level::level_enum level_of(lifecycle_kind kind) {
-    switch (kind) {
-      case lifecycle_kind::crashed:
-        return spdlog::level::err;
-      case lifecycle_kind::backoff:
-        return spdlog::level::warn;
-      case lifecycle_kind::gave_up:
-        return spdlog::level::critical;
-      default:
-        return spdlog::level::info;
-    }
-  }
-
-  /// One lifecycle event: a log line with fixed fields and a bus message.
-  /// Costs nothing when neither the log level nor a subscriber wants it.
   void emit(lifecycle_kind kind, const child* c, const caf::error& reason,
             int64_t delay_ms = 0) {
-    auto lvl = level_of(kind);
-    bool log = log_enabled(lvl);
-    bool publish = ctx_.events && ctx_.events->has_subscribers();
-    if (!log && !publish)
-      return;
-    lifecycle_event ev;
-    ev.kind = kind;
-    ev.supervisor = path();
-    ev.child = c->diag.path();
-    ev.reason = describe(reason);
-    ev.restarts = c->diag.restarts();
-    ev.delay_ms = delay_ms;
-    ev.time_ms = wall_ms();
-    if (log) {
-      if (kind == lifecycle_kind::backoff)
-        logger().log(
-            lvl, "supervisor={} child={} event={} reason=\"{}\" restarts={} delay_ms={}",
-            ev.supervisor, ev.child, to_string(kind), ev.reason, ev.restarts, delay_ms);
-      else
-        logger().log(lvl, "supervisor={} child={} event={} reason=\"{}\" restarts={}",
-                     ev.supervisor, ev.child, to_string(kind), ev.reason, ev.restarts);
-    }
-    if (publish)
-      ctx_.events->publish(ev);
+    report_.emit(kind, path(), c->diag.path(), describe(reason), c->diag.restarts(),
+                 delay_ms);
   }
 
   // -- state ------------------------------------------------------------------
@@ -934,6 +865,7 @@ private:
   std::vector<child_spec> initial_;
   supervisor_context ctx_;
   service_init init_;
+  detail::reporter report_;
   intensity_window window_;
   std::minstd_rand rng_;
   std::uniform_real_distribution<double> jitter_{0.0, 1.0};
@@ -941,14 +873,11 @@ private:
   std::vector<child_ptr> children_; // start order
   uint32_t next_serial_ = 1;
 
-  size_t cursor_ = 0;        // start pass position
-  size_t pending_count_ = 0; // children with pending_start
-  size_t starting_count_ = 0;
-  bool blocked_ = false; // pending children wait for a dependency that is down
+  detail::start_queue starts_;
+  size_t starting_count_ = 0; // kept by set_state
   bool ready_reported_ = false;
 
-  std::vector<child*> stop_queue_; // ascending index; stopped from the back
-  child* stopping_ = nullptr;
+  detail::stop_queue stops_;
   std::vector<std::pair<child*, caf::response_promise>> stop_waiters_;
   std::vector<caf::response_promise> shutdown_waiters_;
   std::vector<std::string> stragglers_;

@@ -7,6 +7,8 @@
 
 #include <map>
 
+#include "warden/actors/health.hpp"
+
 namespace warden::test {
 namespace {
 
@@ -66,11 +68,11 @@ INSTANTIATE_TEST_SUITE_P(
         matrix_case{restart_type::permanent, "normal", true, child_state::running},
         matrix_case{restart_type::permanent, "shutdown", true, child_state::running},
         matrix_case{restart_type::permanent, "abnormal", true, child_state::running},
-        matrix_case{restart_type::transient, "normal", false, child_state::stopped},
-        matrix_case{restart_type::transient, "shutdown", false, child_state::stopped},
+        matrix_case{restart_type::transient, "normal", false, child_state::done},
+        matrix_case{restart_type::transient, "shutdown", false, child_state::done},
         matrix_case{restart_type::transient, "abnormal", true, child_state::running},
-        matrix_case{restart_type::temporary, "normal", false, child_state::stopped},
-        matrix_case{restart_type::temporary, "shutdown", false, child_state::stopped},
+        matrix_case{restart_type::temporary, "normal", false, child_state::done},
+        matrix_case{restart_type::temporary, "shutdown", false, child_state::done},
         matrix_case{restart_type::temporary, "abnormal", false, child_state::failed}));
 
 // -- strategies: basic --------------------------------------------------------
@@ -249,7 +251,7 @@ TEST_F(supervisor_test, a_child_starts_after_its_dependencies_report_ready) {
   spec.children.push_back(api);
   start(std::move(spec));
   EXPECT_EQ(state("root/db"), child_state::starting);
-  EXPECT_EQ(state("root/api"), child_state::stopped);
+  EXPECT_EQ(state("root/api"), child_state::waiting);
   EXPECT_FALSE(at("root/api"));
   EXPECT_EQ(state("root"), child_state::starting);
   send_to("root/db", caf::make_message(go_ready_atom::value));
@@ -525,7 +527,7 @@ TEST_F(supervisor_test, reload_touches_only_what_changed) {
   next.children.push_back(probe_child("fresh"));  // added
   auto& inner = const_cast<supervisor_spec&>(*next.children[3].supervisor);
   inner.children.push_back(probe_child("y")); // nested: added
-  auto result = ask<caf::ok_atom>(reload_atom::value, reload_plan{next, {}});
+  auto result = ask<caf::ok_atom>(reload_atom::value, reload_plan{next});
   ASSERT_TRUE(result) << describe(result.error());
   run();
   EXPECT_EQ(at("root/keep"), before["root/keep"]);
@@ -549,8 +551,11 @@ TEST_F(supervisor_test, reload_restarts_children_whose_type_changed) {
   start(reload_base());
   auto keep = at("root/keep");
   auto x = at("root/sub/x");
-  auto result = ask<caf::ok_atom>(
-      reload_atom::value, reload_plan{reload_base(), {"root/keep", "root/sub/x"}});
+  auto next = reload_base();
+  next.children[0].settings_hash = 1; // its type-specific settings changed
+  auto& inner = const_cast<supervisor_spec&>(*next.children[4].supervisor);
+  inner.children[0].type = "other";
+  auto result = ask<caf::ok_atom>(reload_atom::value, reload_plan{next});
   ASSERT_TRUE(result);
   run();
   EXPECT_NE(at("root/keep"), keep);
@@ -563,7 +568,7 @@ TEST_F(supervisor_test, reload_removes_several_children_right_to_left) {
   auto next = reload_base();
   next.children.erase(next.children.begin() + 2,
                       next.children.begin() + 4); // stubborn, gone
-  auto result = ask<caf::ok_atom>(reload_atom::value, reload_plan{next, {}});
+  auto result = ask<caf::ok_atom>(reload_atom::value, reload_plan{next});
   ASSERT_TRUE(result) << describe(result.error());
   EXPECT_FALSE(ctx.registry->find("root/stubborn"));
   EXPECT_FALSE(ctx.registry->find("root/gone"));
@@ -578,10 +583,171 @@ TEST_F(supervisor_test, reload_can_disable_and_enable_a_child) {
   start(reload_base());
   auto next = reload_base();
   next.children[0].enabled = false;
-  ASSERT_TRUE(ask<caf::ok_atom>(reload_atom::value, reload_plan{next, {}}));
-  EXPECT_EQ(state("root/keep"), child_state::stopped);
-  ASSERT_TRUE(ask<caf::ok_atom>(reload_atom::value, reload_plan{reload_base(), {}}));
+  ASSERT_TRUE(ask<caf::ok_atom>(reload_atom::value, reload_plan{next}));
+  EXPECT_EQ(state("root/keep"), child_state::disabled);
+  ASSERT_TRUE(ask<caf::ok_atom>(reload_atom::value, reload_plan{reload_base()}));
   EXPECT_EQ(state("root/keep"), child_state::running);
+}
+
+// -- issue 13: no child left dead while the tree says ok ----------------------
+
+health_level health(supervisor_context& ctx) {
+  return health_of(ctx.registry->subtree("root"));
+}
+
+TEST_F(supervisor_test, a_reload_that_renames_a_child_starts_the_new_one) {
+  // beat2 → beat3 in the middle: the removal shifts beat3 left, under the
+  // old start cursor.
+  supervisor_spec spec;
+  for (auto name : {"beat1", "beat2", "tail"})
+    spec.children.push_back(probe_child(name));
+  start(spec);
+  auto next = spec;
+  next.children[1] = probe_child("beat3");
+  ASSERT_TRUE(ask<caf::ok_atom>(reload_atom::value, reload_plan{next}));
+  run();
+  EXPECT_FALSE(ctx.registry->find("root/beat2"));
+  EXPECT_EQ(state("root/beat3"), child_state::running);
+  EXPECT_EQ(health(ctx), health_level::ok);
+}
+
+TEST_F(supervisor_test, a_child_restarts_after_its_transient_dependency_finished) {
+  supervisor_spec spec;
+  spec.children.push_back(probe_child("migrate", restart_type::transient));
+  auto app = probe_child("app");
+  app.depends_on = {"migrate"};
+  spec.children.push_back(app);
+  start(std::move(spec));
+  send_to("root/migrate", caf::make_message(finish_atom::value));
+  EXPECT_EQ(state("root/migrate"), child_state::done);
+  crash("root/app");
+  EXPECT_EQ(state("root/app"), child_state::running);
+  EXPECT_EQ(restarts("root/app"), 1u);
+  EXPECT_TRUE(at("root/app"));
+  EXPECT_TRUE(ask<caf::ok_atom>(restart_child_atom::value, std::string{"app"}));
+  EXPECT_EQ(state("root/app"), child_state::running);
+  EXPECT_EQ(health(ctx), health_level::ok);
+}
+
+TEST_F(supervisor_test, a_child_whose_dependency_an_operator_stopped_is_waiting) {
+  supervisor_spec spec;
+  spec.children.push_back(probe_child("db"));
+  auto app = probe_child("app");
+  app.depends_on = {"db"};
+  spec.children.push_back(app);
+  start(std::move(spec));
+  ASSERT_TRUE(ask<caf::ok_atom>(stop_child_atom::value, std::string{"db"}));
+  EXPECT_EQ(state("root/app"), child_state::running); // not stopped with it
+  crash("root/app");
+  EXPECT_EQ(state("root/app"), child_state::waiting);
+  EXPECT_EQ(snap("root/app").values["waiting_for"], "root/db (stopped)");
+  EXPECT_EQ(lines_with({"child=root/app", "event=waiting", "root/db"}).size(), 1u);
+  EXPECT_EQ(health(ctx), health_level::degraded);
+  // A restart says why it cannot happen yet (and happens once it can).
+  auto restarted = ask<caf::ok_atom>(restart_child_atom::value, std::string{"app"});
+  ASSERT_FALSE(restarted);
+  EXPECT_NE(describe(restarted.error()).find("depends on root/db, which is stopped"),
+            std::string::npos)
+      << describe(restarted.error());
+  ASSERT_TRUE(ask<caf::ok_atom>(restart_child_atom::value, std::string{"db"}));
+  EXPECT_EQ(state("root/db"), child_state::running);
+  EXPECT_EQ(state("root/app"), child_state::running);
+  EXPECT_TRUE(snap("root/app").values.count("waiting_for") == 0);
+  EXPECT_EQ(health(ctx), health_level::ok);
+}
+
+TEST_F(supervisor_test, a_one_shot_is_done_before_its_dependants_start) {
+  supervisor_spec spec;
+  auto migrate = probe_child("migrate", restart_type::transient);
+  migrate.one_shot = true;
+  spec.children.push_back(migrate);
+  auto app = probe_child("app");
+  app.depends_on = {"migrate"};
+  spec.children.push_back(app);
+  start(spec);
+  // Its own ready() does not count: only its exit does.
+  EXPECT_EQ(state("root/migrate"), child_state::starting);
+  EXPECT_EQ(state("root/app"), child_state::waiting);
+  EXPECT_EQ(state("root"), child_state::starting);
+  send_to("root/migrate", caf::make_message(finish_atom::value));
+  EXPECT_EQ(state("root/migrate"), child_state::done);
+  EXPECT_EQ(state("root/app"), child_state::running);
+  EXPECT_EQ(state("root"), child_state::running);
+  EXPECT_EQ(health(ctx), health_level::ok);
+  // A reload that changes nothing does not run it again.
+  ASSERT_TRUE(ask<caf::ok_atom>(reload_atom::value, reload_plan{spec}));
+  EXPECT_EQ(state("root/migrate"), child_state::done);
+  EXPECT_FALSE(at("root/migrate"));
+  // An operator's restart does.
+  ASSERT_TRUE(ask<caf::ok_atom>(restart_child_atom::value, std::string{"migrate"}));
+  EXPECT_EQ(state("root/migrate"), child_state::starting);
+  send_to("root/migrate", caf::make_message(finish_atom::value));
+  EXPECT_EQ(state("root/migrate"), child_state::done);
+}
+
+TEST_F(supervisor_test, a_failed_one_shot_follows_its_restart_type) {
+  supervisor_spec spec;
+  spec.flags.intensity = 5;
+  auto migrate = probe_child("migrate", restart_type::transient);
+  migrate.one_shot = true;
+  spec.children.push_back(migrate);
+  auto app = probe_child("app");
+  app.depends_on = {"migrate"};
+  spec.children.push_back(app);
+  start(std::move(spec));
+  crash("root/migrate");
+  EXPECT_EQ(restarts("root/migrate"), 1u);
+  EXPECT_EQ(state("root/migrate"), child_state::starting);
+  EXPECT_EQ(state("root/app"), child_state::waiting);
+  EXPECT_EQ(health(ctx), health_level::degraded); // app should run and waits
+  send_to("root/migrate", caf::make_message(finish_atom::value));
+  EXPECT_EQ(state("root/app"), child_state::running);
+  EXPECT_EQ(health(ctx), health_level::ok);
+}
+
+TEST_F(supervisor_test,
+       health_is_degraded_in_backoff_and_failing_while_the_root_gives_up) {
+  supervisor_spec spec;
+  spec.flags.intensity = 1;
+  spec.flags.backoff.min = 100ms;
+  spec.flags.backoff.max = 1s;
+  auto stuck = probe_child("stuck", restart_type::permanent, {false, true, false});
+  stuck.shutdown = 2s;
+  spec.children.push_back(stuck);
+  spec.children.push_back(probe_child("w"));
+  start(std::move(spec));
+  EXPECT_EQ(health(ctx), health_level::ok);
+  crash("root/w");
+  EXPECT_EQ(state("root/w"), child_state::backoff);
+  EXPECT_EQ(health(ctx), health_level::degraded);
+  advance(100ms);
+  EXPECT_EQ(state("root/w"), child_state::running);
+  EXPECT_EQ(health(ctx), health_level::ok);
+  crash("root/w"); // the second restart in the window: gives up
+  EXPECT_EQ(state("root/stuck"), child_state::stopping);
+  EXPECT_EQ(health(ctx), health_level::failing);
+  advance(2s);
+  EXPECT_TRUE(root_down());
+  root = nullptr;
+}
+
+// -- counterexamples found by the model-based test (tests/model/) -------------
+
+TEST_F(supervisor_test, deleting_a_waiting_child_lets_the_ones_behind_it_start) {
+  // c1 waits for c0 (slow to get ready) and holds c2 back; deleting c1
+  // must start c2.
+  supervisor_spec spec;
+  spec.flags.strat = strategy::one_for_all;
+  spec.children.push_back(
+      probe_child("c0", restart_type::permanent, {true, false, false}));
+  auto c1 = probe_child("c1");
+  c1.depends_on = {"c0"};
+  spec.children.push_back(c1);
+  spec.children.push_back(probe_child("c2"));
+  start(std::move(spec));
+  EXPECT_EQ(state("root/c2"), child_state::waiting);
+  ASSERT_TRUE(ask<caf::ok_atom>(delete_child_atom::value, std::string{"c1"}));
+  EXPECT_EQ(state("root/c2"), child_state::running);
 }
 
 } // namespace

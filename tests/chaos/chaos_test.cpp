@@ -18,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <dirent.h>
@@ -123,6 +124,42 @@ proc_range range_of(pid_t pid) {
   return out;
 }
 
+/// Why the gateway's outbox did not drain, told from both sides: the
+/// gateway's view of its link (still retrying - attempts grow - or stuck in
+/// one phase) against an independent client's view of the broker (does it
+/// take an AMQP login on vhost "/"?), with the broker's log.
+std::string explain_undrained(service_tree& t, rabbit_broker& rb) {
+  auto gw = [&](const char* key) { return t.value("rabbitmq", key); };
+  auto attempts_before = gw("link.attempts");
+  std::this_thread::sleep_for(2s); // the gateway refreshes its values every 250 ms
+  auto attempts_after = gw("link.attempts");
+  auto snap = t.snapshot("rabbitmq");
+  auto probe = rb.amqp_probe(5s);
+  bool beam = rb.pid() > 0 && rabbit_broker::process_alive(rb.pid());
+  std::ostringstream out;
+  out << "outbox.depth " << gw("outbox.depth") << "\n"
+      << "gateway: child " << to_string(snap.state) << ", " << snap.restarts
+      << " restart(s), state " << gw("state") << ", last_error '" << gw("last_error")
+      << "'\n"
+      << "link: phase " << gw("link.phase") << " for " << gw("link.phase_ms")
+      << " ms, attempts " << attempts_before << " -> " << attempts_after
+      << " in 2 s, connects " << gw("link.connects") << "\n"
+      << "broker: beam.smp " << rb.pid() << (beam ? " running" : " gone") << ", "
+      << rb.vhost_restarts() << " vhost restart(s) by the harness; an outside client on "
+      << amqp_link::redact_url(rb.url()) << ": "
+      << (probe.empty() ? "login and channel.open work" : probe) << "\n";
+  if (probe.empty())
+    out << "=> the broker serves AMQP and the gateway did not reconnect: a gateway bug\n";
+  else if (attempts_after != attempts_before)
+    out << "=> the broker does not serve AMQP and the gateway keeps retrying: a broker "
+           "(or harness) problem\n";
+  else
+    out << "=> the broker does not serve AMQP, and the link made no attempt in 2 s: look "
+           "at both\n";
+  out << rb.log_excerpt();
+  return out.str();
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 constexpr long rss_growth_limit_kb = 64 * 1024; // ASan's quarantine grows
 #else
@@ -196,9 +233,10 @@ TEST_F(chaos_test, broker_killed_at_random_moments_20_times_loses_nothing) {
   done = true;
   driver.join();
   int sent = bursts.load() * 10; // per publisher
+  // On a timeout, say which side stopped: the gateway's link or the broker.
   ASSERT_TRUE(
       t.wait_until([&] { return t.value("rabbitmq", "outbox.depth") == "0"; }, 120s))
-      << t.value("rabbitmq", "outbox.depth");
+      << explain_undrained(t, rb);
   amqp_client outside{rb.url()};
   auto got = outside.consume("t.chaos20", outside.message_count("t.chaos20"), 60s);
   // Per publisher: every number arrived, first arrivals in order;
@@ -218,9 +256,10 @@ TEST_F(chaos_test, broker_killed_at_random_moments_20_times_loses_nothing) {
       EXPECT_EQ(it->second, x.message_id) << "a duplicate of " << n << " has another id";
     }
   }
-  std::printf(
-      "20 broker kills: %d messages per publisher, %zu deliveries (%zu duplicates)\n",
-      sent, got.size(), got.size() - static_cast<size_t>(sent) * publishers);
+  std::printf("20 broker kills: %d messages per publisher, %zu deliveries (%zu "
+              "duplicates), %d vhost restart(s) by the harness, %s link attempts\n",
+              sent, got.size(), got.size() - static_cast<size_t>(sent) * publishers,
+              rb.vhost_restarts(), t.value("rabbitmq", "link.attempts").c_str());
   for (int p = 0; p < publishers; ++p) {
     auto key = "Chaos.Out.p" + std::to_string(p);
     EXPECT_EQ(first_id[key].size(), static_cast<size_t>(sent))

@@ -3,6 +3,9 @@
 // test) through remote_actor; token refusal, malformed requests, a remote
 // monitor, TLS with a self-signed certificate made here.
 
+#include <functional>
+#include <thread>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
@@ -337,3 +340,116 @@ TEST_F(control_test, tls_with_a_self_signed_certificate) {
 }
 
 } // namespace
+
+// -- issue 13: the real binary never leaves a child dead while saying ok ------
+
+class supervision_cli_test : public control_test {
+protected:
+  std::string tree_config(const std::string& children) {
+    return "program = \"sup\";\nnode = \"n1\";\nconfig_check_s = 3600;\n"
+           "control = { listen = \"127.0.0.1\"; port = " +
+           std::to_string(port_) +
+           "; token = \"s3cret\"; };\n"
+           "supervisor = { intensity = 10; period_s = 10; children = (\n" +
+           children + "\n); };\n";
+  }
+
+  /// Polls `inspect PATH --json` until `pred` holds (20 s).
+  nlohmann::json await_inspect(const std::string& path,
+                               const std::function<bool(const nlohmann::json&)>& pred) {
+    auto until = std::chrono::steady_clock::now() + 20s;
+    nlohmann::json last;
+    while (std::chrono::steady_clock::now() < until) {
+      auto r = client({"inspect", path, "--json"});
+      if (r.code == 0) {
+        last = nlohmann::json::parse(r.out, nullptr, false);
+        if (!last.is_discarded() && pred(last))
+          return last;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "inspect " << path << " never matched; last: " << last.dump();
+    return last;
+  }
+
+  static std::function<bool(const nlohmann::json&)> in_state(const std::string& state) {
+    return [state](const nlohmann::json& j) { return j.value("state", "") == state; };
+  }
+};
+
+TEST_F(supervision_cli_test, a_reload_that_renames_a_child_starts_the_new_one) {
+  auto beat = [](const std::string& name) {
+    return "  { name = \"" + name +
+           "\"; type = \"heartbeat\"; params = { every_ms = 60000; }; }";
+  };
+  start_warden(tree_config(beat("beat1") + ",\n" + beat("beat2") + ",\n" + beat("tail")));
+  write_file(config_path_,
+             tree_config(beat("beat1") + ",\n" + beat("beat3") + ",\n" + beat("tail")));
+  auto reload = client({"reload", "--token", "s3cret"});
+  ASSERT_EQ(reload.code, 0) << reload.out;
+  EXPECT_NE(reload.out.find("added=[root/beat3] removed=[root/beat2]"), std::string::npos)
+      << reload.out;
+  await_inspect("root/beat3", in_state("running"));
+  auto status = client({"status"});
+  EXPECT_EQ(status.code, 0) << status.out;
+  EXPECT_EQ(status.out.find("root/beat2"), std::string::npos) << status.out;
+}
+
+TEST_F(supervision_cli_test, a_child_of_a_finished_dependency_restarts_after_kill_9) {
+  start_warden(tree_config(
+      "  { name = \"migrate\"; type = \"process\"; restart = \"transient\";\n"
+      "    command = [ \"/bin/sh\", \"-c\", \"sleep 0.3; exit 0\" ]; },\n"
+      "  { name = \"app\"; type = \"process\"; depends_on = [ \"migrate\" ];\n"
+      "    command = [ \"/bin/sleep\", \"1000\" ]; }"));
+  await_inspect("root/migrate", in_state("done"));
+  auto app = await_inspect("root/app", in_state("running"));
+  auto pid = app.value("pid", 0);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  auto again = await_inspect("root/app", [pid](const nlohmann::json& j) {
+    return j.value("state", "") == "running" && j.value("restarts", 0) == 1 &&
+           j.value("pid", 0) != pid;
+  });
+  EXPECT_EQ(again.value("restarts", 0), 1);
+  // An operator's restart too.
+  auto restart = client({"restart", "root/app", "--token", "s3cret"});
+  EXPECT_EQ(restart.code, 0) << restart.out;
+  EXPECT_EQ(client({"status"}).code, 0);
+}
+
+TEST_F(supervision_cli_test,
+       a_one_shot_runs_before_its_dependants_and_status_tells_waiting) {
+  start_warden(tree_config(
+      "  { name = \"migrate\"; type = \"process\"; restart = \"transient\"; ready = "
+      "\"exit\";\n"
+      "    command = [ \"/bin/sh\", \"-c\", \"sleep 0.5; exit 0\" ]; },\n"
+      "  { name = \"app\"; type = \"process\"; depends_on = [ \"migrate\" ];\n"
+      "    command = [ \"/bin/sleep\", \"1000\" ]; }"));
+  // "tree running" comes only once the one-shot is done and app started.
+  auto migrate = client_json({"inspect", "root/migrate"});
+  EXPECT_EQ(migrate["state"], "done");
+  auto app = client_json({"inspect", "root/app"});
+  EXPECT_EQ(app["state"], "running");
+  // The dependency stopped by an operator: a crashed app waits, says why,
+  // and the tree is degraded (status exits 5).
+  ASSERT_EQ(client({"stop", "root/migrate", "--token", "s3cret"}).code, 0);
+  auto pid = app.value("pid", 0);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  auto waiting = await_inspect("root/app", in_state("waiting"));
+  EXPECT_EQ(waiting["values"].value("waiting_for", ""), "root/migrate (stopped)");
+  auto status = client({"status"});
+  EXPECT_EQ(status.code, 5) << status.out;
+  EXPECT_NE(status.out.find("degraded"), std::string::npos) << status.out;
+  auto restart = client({"restart", "root/app", "--token", "s3cret"});
+  EXPECT_EQ(restart.code, 1) << restart.out;
+  EXPECT_NE(restart.out.find("depends on root/migrate, which is stopped"),
+            std::string::npos)
+      << restart.out;
+  EXPECT_NE(read_file(dir_ / "warden.log").find("child=root/app event=waiting"),
+            std::string::npos);
+  // Running the one-shot again lets app start.
+  ASSERT_EQ(client({"start", "root/migrate", "--token", "s3cret"}).code, 0);
+  await_inspect("root/app", in_state("running"));
+  EXPECT_EQ(client({"status"}).code, 0);
+}

@@ -349,12 +349,12 @@ TEST_F(process_test, a_signal_is_a_crash_named_after_the_signal) {
 
 TEST_F(process_test, exit_0_of_a_transient_child_is_normal_and_not_restarted) {
   start({proc("x", sh("exit 0"), restart_type::transient)});
-  auto ev = wait(lifecycle_kind::stopped, "x");
+  auto ev = wait(lifecycle_kind::done, "x");
   ASSERT_TRUE(ev);
   EXPECT_EQ(ev->reason, "normal");
   // The decision is taken when the exit arrives: nothing is pending now.
   auto snap = snapshot("x");
-  EXPECT_EQ(snap.state, child_state::stopped);
+  EXPECT_EQ(snap.state, child_state::done);
   EXPECT_EQ(snap.restarts, 0u);
   EXPECT_EQ(events_->count(lifecycle_kind::crashed, path("x")), 0u);
   EXPECT_EQ(events_->count(lifecycle_kind::restarted, path("x")), 0u);
@@ -396,7 +396,7 @@ TEST_F(process_test, stdout_and_stderr_lines_reach_the_log_tagged_with_the_path)
             sh("echo hello out; echo hello err >&2; printf 'x%.0s' $(seq 1 9000); echo; "
                "printf 'no newline'"),
             restart_type::transient)});
-  ASSERT_TRUE(wait(lifecycle_kind::stopped, "talk"));
+  ASSERT_TRUE(wait(lifecycle_kind::done, "talk"));
   // Logged before the exit reached the supervisor: no wait needed now.
   auto pid = value("talk", "pid");
   EXPECT_EQ(pid, ""); // cleared once it exited
@@ -562,7 +562,7 @@ TEST_F(process_test, stdin_section_gets_the_params_and_the_arguments_guid_and_po
     "ratio": 0.5, "on": true, "list": [1, 2, 3], "words": ["a", "b"],
     "mixed": [1, "a"], "sub": {"deep": {"x": -1}}, "empty": {}})");
   start({c});
-  ASSERT_TRUE(wait(lifecycle_kind::stopped, "w"));
+  ASSERT_TRUE(wait(lifecycle_kind::done, "w"));
   libconfig::Config parsed;
   auto text = read_file(in_file);
   ASSERT_NO_THROW(parsed.readString(text)) << text;
@@ -601,7 +601,7 @@ TEST_F(process_test, env_is_added_to_wardens_environment_and_cwd_is_applied) {
       {"FOO", "bar baz"}, {"NUM", 42}, {"WARDEN_PROCESS_TEST_REPLACED", "new"}};
   settings["cwd"] = sub.string();
   start({proc("e", settings)});
-  ASSERT_TRUE(wait(lifecycle_kind::stopped, "e"));
+  ASSERT_TRUE(wait(lifecycle_kind::done, "e"));
   EXPECT_EQ(read_file(out), sub.string() + "\nbar baz|42|inherited|new\n");
   ::unsetenv("WARDEN_PROCESS_TEST_INHERITED");
   ::unsetenv("WARDEN_PROCESS_TEST_REPLACED");
@@ -611,7 +611,7 @@ TEST_F(process_test, a_program_name_is_looked_up_in_path) {
   auto out = dir_ / "found.txt";
   start({proc("p",
               json{{"command", {"sh", "-c", "echo found > '" + out.string() + "'"}}})});
-  ASSERT_TRUE(wait(lifecycle_kind::stopped, "p"));
+  ASSERT_TRUE(wait(lifecycle_kind::done, "p"));
   EXPECT_EQ(read_file(out), "found\n");
 }
 
@@ -656,7 +656,7 @@ TEST_F(process_test, user_runs_the_program_as_that_user) {
   settings["user"] = "nobody";
   settings["cwd"] = "/";
   start({proc("u", settings)});
-  auto ev = wait(lifecycle_kind::stopped, "u");
+  auto ev = wait(lifecycle_kind::done, "u");
   ASSERT_TRUE(ev) << ::testing::PrintToString(events_->summary());
   EXPECT_EQ(read_file(out), std::to_string(uid) + " nobody\n");
 }

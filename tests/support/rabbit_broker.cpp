@@ -4,14 +4,17 @@
 #include <cctype>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 
 #include <arpa/inet.h>
@@ -22,6 +25,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "support/amqp_client.hpp"
 
 #ifndef WARDEN_BROKER_SCRIPT
 #error "WARDEN_BROKER_SCRIPT must name scripts/broker (set in tests/CMakeLists.txt)"
@@ -297,6 +302,8 @@ void rabbit_broker::start() {
     last_start_ = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t0);
     if (res.exit_code == 0) {
       pid_ = static_cast<pid_t>(std::stol(trim(res.out)));
+      await_amqp();
+      last_start_ = std::chrono::duration_cast<milliseconds>(steady_clock::now() - t0);
       return;
     }
     bool taken = res.err.find("already in use") != std::string::npos;
@@ -306,6 +313,101 @@ void rabbit_broker::start() {
     fs::remove(dir_ / "port", ec); // the data dir is bound to its port
     port_ = 0;
   }
+}
+
+// scripts/broker's "up" is the node booted and its port listening. That is
+// not yet "serves AMQP": a node whose vhost "/" failed to start (its message
+// store or queues did not recover from a kill -9) boots all the same
+// (vhost_restart_strategy `continue`), listens, and answers every
+// connection.open with 541 "vhost '/' is down" - a broker that never comes
+// back for the gateway, while the harness reported it up.
+void rabbit_broker::await_amqp() {
+  auto deadline = steady_clock::now() + 30s;
+  bool vhost_restarted = false;
+  std::string why, note;
+  for (;;) {
+    why = amqp_probe(5s);
+    if (why.empty())
+      return;
+    if (why.find("is down") != std::string::npos && !vhost_restarted) {
+      vhost_restarted = true;
+      ++vhost_restarts_;
+      std::fprintf(stderr,
+                   "rabbit_broker: %s: started with vhost / down (%s); restart_vhost\n",
+                   dir_.c_str(), why.c_str());
+      auto res = run_script({"ctl", dir_.string(), "restart_vhost"});
+      note = "; vhost / was down after the start, restart_vhost: exit " +
+             std::to_string(res.exit_code) + " " + trim(res.err + res.out);
+      continue;
+    }
+    if (steady_clock::now() >= deadline || !process_alive(pid_))
+      break;
+    std::this_thread::sleep_for(200ms);
+  }
+  throw std::runtime_error(
+      "rabbit_broker: the broker on 127.0.0.1:" + std::to_string(port_) + " (beam.smp " +
+      std::to_string(pid_) + (process_alive(pid_) ? ", running" : ", gone") +
+      ") does not serve AMQP on vhost /: " + why + note + "\n" + log_excerpt());
+}
+
+std::string rabbit_broker::amqp_probe(milliseconds timeout) const {
+  if (port_ == 0)
+    return "no port (never started)";
+  try {
+    amqp_client client;
+    client.connect(url(), timeout);
+    client.close();
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+std::string rabbit_broker::log_excerpt() const {
+  if (dir_.empty())
+    return {};
+  std::string out;
+  auto node_log = dir_ / "log" / ("rmq" + std::to_string(port_) + "@localhost.log");
+  std::deque<std::string> picked;
+  {
+    std::ifstream in{node_log};
+    if (!in)
+      out += node_log.string() + ": cannot read\n";
+    std::string line;
+    while (std::getline(in, line)) {
+      std::string lower = line;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (lower.find("[error]") == std::string::npos &&
+          lower.find("vhost") == std::string::npos &&
+          lower.find("crash") == std::string::npos)
+        continue;
+      picked.push_back(std::move(line));
+      if (picked.size() > 30)
+        picked.pop_front();
+    }
+  }
+  if (!picked.empty()) {
+    out += node_log.string() + " (error, vhost and crash lines, the last 30):\n";
+    for (auto& line : picked)
+      out += "  " + line + "\n";
+  }
+  std::deque<std::string> tail;
+  {
+    std::ifstream in{dir_ / "log" / "server.out"};
+    std::string line;
+    while (std::getline(in, line)) {
+      tail.push_back(std::move(line));
+      if (tail.size() > 10)
+        tail.pop_front();
+    }
+  }
+  if (!tail.empty()) {
+    out += (dir_ / "log" / "server.out").string() + " (the end):\n";
+    for (auto& line : tail)
+      out += "  " + line + "\n";
+  }
+  return out;
 }
 
 void rabbit_broker::stop() {

@@ -44,9 +44,13 @@ public:
   rabbit_broker(const rabbit_broker&) = delete;
   rabbit_broker& operator=(const rabbit_broker&) = delete;
 
-  /// Starts the broker and returns once it accepts connections; does nothing
-  /// if it runs. The first call makes the directory (/tmp/warden-rmq-XXXXXX)
-  /// and, without a port, picks a free one.
+  /// Starts the broker and returns once it serves AMQP (an outside client
+  /// logs in to vhost "/" and opens a channel); does nothing if it runs. The
+  /// first call makes the directory (/tmp/warden-rmq-XXXXXX) and, without a
+  /// port, picks a free one. A node that boots with vhost "/" down (after a
+  /// kill -9 its data may fail to recover, and the node keeps running
+  /// without it) gets one restart_vhost; if it still refuses logins, or does
+  /// not serve within 30 s, start() throws with the reason and the log.
   void start();
 
   /// Graceful stop (SIGTERM to beam.smp), waits until every process of the
@@ -91,6 +95,21 @@ public:
     return last_start_;
   }
 
+  /// Empty if an outside AMQP client (amqp_client) logs in to vhost "/" and
+  /// opens a channel within `timeout`; otherwise why not, in the broker's or
+  /// librabbitmq's words. Independent of warden's gateway.
+  std::string amqp_probe(std::chrono::milliseconds timeout = std::chrono::seconds{
+                             5}) const;
+
+  /// For failure messages: the node log's error and vhost lines (the last
+  /// 30) and the end of log/server.out.
+  std::string log_excerpt() const;
+
+  /// How often start() found vhost "/" down and restarted it.
+  int vhost_restarts() const noexcept {
+    return vhost_restarts_;
+  }
+
   /// Every living process of the instance, read from /proc: the /bin/sh
   /// wrapper, beam.smp and their descendants (erl_child_setup,
   /// inet_gethost), epmd excepted (all nodes share it).
@@ -105,6 +124,7 @@ public:
 
 private:
   void make_dir();
+  void await_amqp();
   void start_watchdog();
   void stop_watchdog();
 
@@ -113,6 +133,7 @@ private:
   std::filesystem::path dir_;
   pid_t pid_ = 0;
   std::chrono::milliseconds last_start_{0};
+  int vhost_restarts_ = 0;
   pid_t watchdog_ = 0;
   int watchdog_fd_ = -1;
 };

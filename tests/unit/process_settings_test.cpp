@@ -89,7 +89,8 @@ TEST(process_settings, bad_settings_are_all_named) {
       "env.A: must be a string, number or boolean; cwd: must be a non-empty string; "
       "user: must be a non-empty string; stdin: must be \"section\" (the params as "
       "text) or \"null\"; port: must be \"auto\" or a port number 1..65535; ready: "
-      "must be \"started\", \"port\" or \"notify\"; ready_timeout_ms: must be a number "
+      "must be \"started\", \"port\", \"notify\" or \"exit\"; ready_timeout_ms: must be "
+      "a number "
       "of milliseconds (0: wait forever)");
   EXPECT_EQ(error_of(json{{"command", {"a"}}, {"env", "A=1"}}),
             "env: must be a group { NAME = \"value\"; ... }");

@@ -20,10 +20,11 @@ enum class lifecycle_kind : uint8_t {
   backoff,   ///< a restart was delayed; `delay_ms` says for how long
   gave_up,   ///< a supervisor exceeded its restart intensity
   stopped,   ///< an instance exited normally or was stopped
+  waiting,   ///< a child that should run cannot start: a dependency is down
+  done,      ///< a one-shot finished (or a child exited and is not restarted)
 };
 
-constexpr uint8_t lifecycle_kind_count =
-    static_cast<uint8_t>(lifecycle_kind::stopped) + 1;
+constexpr uint8_t lifecycle_kind_count = static_cast<uint8_t>(lifecycle_kind::done) + 1;
 
 const char* to_string(lifecycle_kind x) noexcept;
 

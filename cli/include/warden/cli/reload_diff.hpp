@@ -15,8 +15,7 @@ struct reload_diff {
   std::vector<std::string> removed;
   /// Params changed: offered live, restarted only if the service declines.
   std::vector<std::string> changed;
-  /// Type or type-specific settings changed (or the spec itself, e.g.
-  /// restart type): restarted with the new factory.
+  /// Type or type-specific settings changed: restarted with the new factory.
   std::vector<std::string> restarted;
   /// Supervisors whose flags changed, and children whose `enabled`,
   /// `restart`, `shutdown_ms`, `depends_on`, `significant` or own `backoff`
@@ -30,7 +29,8 @@ struct reload_diff {
   }
 };
 
-/// Compares two validated configs. Pure.
+/// Compares two validated configs. Pure: each level is the `plan_reload`
+/// its supervisor makes of it, so the log line says what the tree does.
 reload_diff diff_configs(const warden_config& before, const warden_config& after);
 
 /// The plan for the root supervisor that applies `after`.

@@ -36,11 +36,13 @@ struct client_options {
 constexpr int client_ok = 0;
 constexpr int client_error = 1;
 constexpr int client_unreachable = 4;
+/// `status` found the tree `degraded` or `failing`.
+constexpr int client_not_ok = 5;
 
 /// Runs one control command against a running warden and prints the
 /// answer; `tail` prints lifecycle events until interrupted or until warden
-/// goes away. Returns 0, 1 (an error answer) or 4 (cannot connect, or the
-/// token was refused).
+/// goes away. Returns 0, 1 (an error answer), 4 (cannot connect, or the
+/// token was refused) or 5 (`status`: the tree is not `ok`).
 int run_client(const std::string& command, const std::string& target,
                const client_options& opts);
 

@@ -64,6 +64,22 @@ struct amqp_link_events {
   std::function<void(uint64_t gen, uint64_t delivery_tag, bus_message msg)> delivered;
 };
 
+/// What the link is doing, for diagnostics (see `amqp_link::status`): a
+/// link that keeps retrying shows `attempts` growing; one stuck in a call
+/// shows the same phase for longer and longer.
+struct amqp_link_status {
+  /// Connect attempts so far, the current one included.
+  uint64_t attempts = 0;
+  /// Attempts that got as far as `up`.
+  uint64_t connects = 0;
+  /// "connecting" (TCP), "opening" (login, channel, declarations),
+  /// "connected" (reading), "sending" (a round of publishes and acks),
+  /// "backoff" (waiting for the next attempt) or "stopped".
+  const char* phase = "connecting";
+  /// Time since the link entered `phase`.
+  std::chrono::milliseconds in_phase{0};
+};
+
 /// The one place that talks to librabbitmq: a thread owning one connection
 /// and one channel (librabbitmq connections are not thread-safe). It
 /// connects with backoff, declares the exchange and queues, binds the
@@ -88,10 +104,21 @@ public:
   /// Acknowledges a delivery of connection `gen`.
   void ack(uint64_t gen, uint64_t delivery_tag);
 
+  /// What the link is doing; callable from any thread.
+  amqp_link_status status() const noexcept;
+
   /// The part of `url` safe to log: scheme, host, port and vhost.
   static std::string redact_url(const std::string& url);
 
 private:
+  enum phase_t : int {
+    phase_connecting,
+    phase_opening,
+    phase_connected,
+    phase_sending,
+    phase_backoff,
+    phase_stopped,
+  };
   struct command {
     enum kind_t { publish, ack } kind = publish;
     uint64_t gen = 0;
@@ -107,6 +134,8 @@ private:
   /// Marks the start (fd >= 0) or the end (fd < 0) of a blocking phase.
   void busy(int fd) noexcept;
   bool wait_wakeup(std::chrono::milliseconds timeout);
+  /// Records a phase change (for `status`).
+  void enter(phase_t phase) noexcept;
 
   amqp_link_settings settings_;
   amqp_link_events events_;
@@ -116,6 +145,10 @@ private:
   std::vector<command> commands_;
   std::atomic<int> busy_fd_{-1};
   std::atomic<int64_t> busy_since_{0}; // steady ticks
+  std::atomic<int> phase_{phase_connecting};
+  std::atomic<int64_t> phase_since_{0}; // steady ticks
+  std::atomic<uint64_t> attempts_{0};
+  std::atomic<uint64_t> connects_{0};
   std::thread thread_;
   std::thread watchdog_;
 };

@@ -19,6 +19,7 @@ enum class process_ready : uint8_t {
   started, ///< once the program is executing (exec succeeded)
   port,    ///< once something accepts TCP connections on 127.0.0.1:port
   notify,  ///< once it sends READY=1 to $NOTIFY_SOCKET (systemd's Type=notify)
+  exit,    ///< once it exited 0: a one-shot (the supervisor's `ready = "exit"`)
 };
 
 const char* to_string(process_ready x) noexcept;

@@ -100,6 +100,12 @@ struct child_spec {
   nlohmann::json params;
   /// Set for nested supervisors: the spec of the child supervisor.
   std::shared_ptr<const supervisor_spec> supervisor;
+  /// `ready = "exit"`: a one-shot, ready once it has exited normally (state
+  /// `done`); its dependants start only then. Its own `ready()` is ignored.
+  bool one_shot = false;
+  /// Names the type-specific settings the factory was made from: a reload
+  /// restarts a child whose hash changed (0 for children defined in code).
+  uint64_t settings_hash = 0;
 };
 
 /// Supervisor-wide settings (OTP's sup_flags plus backoff).

@@ -18,16 +18,15 @@ class logger;
 namespace warden {
 
 /// A new spec for a running supervisor (a config reload), applied by
-/// difference: children missing from `spec` are stopped and removed, new
-/// ones are started, children whose params changed get them as a message
-/// (`service::on_params`) and are restarted if they decline, children named
-/// in `restart` (by path: their type or type-specific settings changed) are
-/// restarted with their new factory, and every other child is not touched.
-/// Supervisor flags (strategy, intensity, backoff) apply at once.
-/// Nested supervisors receive their part of the plan.
+/// difference as `plan_reload` decides: children missing from `spec` are
+/// stopped and removed, new ones are started, children whose params changed
+/// get them as a message (`service::on_params`) and are restarted if they
+/// decline, children whose type or `settings_hash` changed are restarted with
+/// their new factory, and every other child is not touched. Supervisor flags
+/// (strategy, intensity, backoff) apply at once. Nested supervisors receive
+/// their part and plan it themselves.
 struct reload_plan {
   supervisor_spec spec;
-  std::vector<std::string> restart;
 };
 
 /// What `inspect` shows of a supervisor beyond its diagnostics.
