@@ -11,13 +11,14 @@ namespace warden {
 namespace {
 
 const char* color_of(const std::string& state) {
-  if (state == "running" || state == "ok" || state == "started" || state == "restarted")
+  if (state == "running" || state == "ok" || state == "started" || state == "restarted" ||
+      state == "done")
     return "\033[32m";
   if (state == "failed" || state == "failing" || state == "crashed" || state == "gave_up")
     return "\033[31m";
   if (state == "stopped" || state == "disabled")
     return "\033[2m";
-  return "\033[33m"; // starting, backoff, stopping, degraded
+  return "\033[33m"; // starting, backoff, waiting, stopping, degraded
 }
 
 std::string paint(const std::string& state, bool color) {
@@ -88,11 +89,11 @@ void tree_rows(const nlohmann::json& node, const std::string& prefix, bool last,
 void dot_nodes(const nlohmann::json& node, std::string& out) {
   auto path = node.value("path", "");
   auto state = node.value("state", "");
-  const char* fill = state == "running"    ? "palegreen"
-                     : state == "failed"   ? "salmon"
-                     : state == "stopped"  ? "lightgrey"
-                     : state == "disabled" ? "lightgrey"
-                                           : "khaki";
+  const char* fill = state == "running" || state == "done" ? "palegreen"
+                     : state == "failed"                   ? "salmon"
+                     : state == "stopped"                  ? "lightgrey"
+                     : state == "disabled"                 ? "lightgrey"
+                                                           : "khaki";
   out += "  \"" + path + "\" [label=\"" + node.value("name", "") + "\\n" +
          node.value("type", "") + " · " + state + "\", style=filled, fillcolor=" + fill +
          "];\n";

@@ -25,6 +25,17 @@ supervisor_spec three(strategy s, uint32_t intensity = 10) {
 
 using supervisor_test = actor_fixture;
 
+/// Two permanent probes, `dependant` depending on `dependency`.
+supervisor_spec dependant_of(const std::string& dependency,
+                             const std::string& dependant) {
+  supervisor_spec spec;
+  spec.children.push_back(probe_child(dependency));
+  auto c = probe_child(dependant);
+  c.depends_on = {dependency};
+  spec.children.push_back(c);
+  return spec;
+}
+
 // -- restart type × exit reason ----------------------------------------------
 
 struct matrix_case {
@@ -381,12 +392,7 @@ TEST_F(supervisor_test, children_can_be_added_stopped_restarted_and_deleted) {
 }
 
 TEST_F(supervisor_test, a_child_others_depend_on_cannot_be_deleted) {
-  supervisor_spec spec;
-  spec.children.push_back(probe_child("db"));
-  auto api = probe_child("api");
-  api.depends_on = {"db"};
-  spec.children.push_back(api);
-  start(std::move(spec));
+  start(dependant_of("db", "api"));
   auto result = ask<caf::ok_atom>(delete_child_atom::value, std::string{"db"});
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), static_cast<uint8_t>(error::bad_state));
@@ -630,12 +636,7 @@ TEST_F(supervisor_test, a_child_restarts_after_its_transient_dependency_finished
 }
 
 TEST_F(supervisor_test, a_child_whose_dependency_an_operator_stopped_is_waiting) {
-  supervisor_spec spec;
-  spec.children.push_back(probe_child("db"));
-  auto app = probe_child("app");
-  app.depends_on = {"db"};
-  spec.children.push_back(app);
-  start(std::move(spec));
+  start(dependant_of("db", "app"));
   ASSERT_TRUE(ask<caf::ok_atom>(stop_child_atom::value, std::string{"db"}));
   EXPECT_EQ(state("root/app"), child_state::running); // not stopped with it
   crash("root/app");

@@ -569,15 +569,20 @@ struct go_ready : step {
   }
 };
 
-struct stop : step {
+/// A command on one child that the config has not disabled.
+struct on_enabled_child : step {
   std::string name;
-  explicit stop(const model& m)
+  explicit on_enabled_child(const model& m)
     : name(pick(m, [](const mchild& k) { return k.target != mgoal::off; })) {}
   void checkPreconditions(const model& m) const override {
     RC_PRE(!m.down);
     auto k = m.find(name);
     RC_PRE(bool(k != nullptr && k->target != mgoal::off));
   }
+};
+
+struct stop : on_enabled_child {
+  using on_enabled_child::on_enabled_child;
   void change(model& m) const override {
     m.operator_stop(name, mgoal::hold);
   }
@@ -589,15 +594,8 @@ struct stop : step {
   }
 };
 
-struct restart : step {
-  std::string name;
-  explicit restart(const model& m)
-    : name(pick(m, [](const mchild& k) { return k.target != mgoal::off; })) {}
-  void checkPreconditions(const model& m) const override {
-    RC_PRE(!m.down);
-    auto k = m.find(name);
-    RC_PRE(bool(k != nullptr && k->target != mgoal::off));
-  }
+struct restart : on_enabled_child {
+  using on_enabled_child::on_enabled_child;
   void change(model& m) const override {
     m.operator_restart(name);
   }
