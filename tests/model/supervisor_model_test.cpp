@@ -43,6 +43,7 @@ struct mchild {
   restart_type restart = restart_type::permanent;
   bool one_shot = false;
   bool delay_ready = false; // reports ready only when told (`ready` command)
+  bool significant = false; // its own exit may shut the supervisor down
   std::vector<std::string> deps;
   child_state state = child_state::waiting;
   uint32_t restarts = 0;
@@ -67,11 +68,13 @@ struct model {
   uint32_t intensity = 3;
   int64_t period_ms = 5000;
   backoff_policy backoff; // jitter 0: the delays are exact
+  auto_shutdown shutdown = auto_shutdown::never;
   uint64_t timers = 0;
   std::vector<mchild> kids;
   std::deque<int64_t> window; // restart times
   int64_t now_ms = 0;
-  bool down = false; // the root gave up
+  bool down = false;        // the root gave up or shut itself down
+  bool down_normal = false; // ... shut itself down (auto_shutdown)
   int next_name = 0;
   std::vector<std::string> events; // of the current step: "started root/a"
   std::deque<std::string> readies; // started, their ready message on its way
@@ -203,6 +206,22 @@ struct model {
 
   void give_up(mchild& c) {
     c.state = child_state::failed;
+    stop_all();
+  }
+
+  /// Significant children ended: the supervisor stops itself, normally.
+  void check_auto_shutdown(const mchild& c) {
+    if (!c.significant || shutdown == auto_shutdown::never)
+      return;
+    if (shutdown == auto_shutdown::all_significant)
+      for (auto& k : kids)
+        if (k.significant && (live(k) || k.state == child_state::backoff || k.queued))
+          return;
+    down_normal = true;
+    stop_all();
+  }
+
+  void stop_all() {
     down = true;
     for (auto& k : kids)
       if (k.queued || k.state == child_state::backoff) {
@@ -222,6 +241,7 @@ struct model {
     if (c.one_shot && !abnormal) {
       c.state = child_state::done;
       event("done", c);
+      check_auto_shutdown(c);
       resume();
       return;
     }
@@ -231,6 +251,7 @@ struct model {
       c.state = abnormal ? child_state::failed : child_state::done;
       if (!abnormal)
         event("done", c);
+      check_auto_shutdown(c);
       resume();
       return;
     }
@@ -419,6 +440,7 @@ child_spec spec_of(const mchild& k) {
   c.one_shot = k.one_shot;
   c.depends_on = k.deps;
   c.enabled = k.target != mgoal::off;
+  c.significant = k.significant;
   return c;
 }
 
@@ -428,6 +450,7 @@ supervisor_spec spec_of(const model& m) {
   spec.flags.intensity = m.intensity;
   spec.flags.period = milliseconds{m.period_ms};
   spec.flags.backoff = m.backoff;
+  spec.flags.shutdown = m.shutdown;
   for (auto& k : m.kids)
     spec.children.push_back(spec_of(k));
   return spec;
@@ -436,9 +459,11 @@ supervisor_spec spec_of(const model& m) {
 std::string show_model(const model& m) {
   std::ostringstream out;
   out << to_string(m.strat) << " intensity=" << m.intensity << " period=" << m.period_ms
-      << "ms t=" << m.now_ms << (m.down ? " DOWN" : "") << ":";
+      << "ms auto_shutdown=" << to_string(m.shutdown) << " t=" << m.now_ms
+      << (m.down ? " DOWN" : "") << ":";
   for (auto& k : m.kids)
-    out << " " << k.name << "=" << to_string(k.state) << "/" << k.restarts;
+    out << " " << k.name << (k.significant ? "*" : "") << "=" << to_string(k.state) << "/"
+        << k.restarts;
   return out.str();
 }
 
@@ -450,7 +475,10 @@ void check(const model& m, tree& t) {
   if (m.down) {
     auto reason = t.root_down();
     RC_ASSERT(reason.has_value());
-    RC_ASSERT(reason->code() == static_cast<uint8_t>(error::intensity_exceeded));
+    if (m.down_normal)
+      RC_ASSERT(!*reason);
+    else
+      RC_ASSERT(reason->code() == static_cast<uint8_t>(error::intensity_exceeded));
     t.root = nullptr;
     return;
   }
@@ -624,6 +652,8 @@ mchild gen_child(const model& m, const std::string& name) {
   for (auto& other : m.kids)
     if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}}))
       k.deps.push_back(other.name);
+  if (m.shutdown != auto_shutdown::never && k.restart != restart_type::permanent)
+    k.significant = *rc::gen::weightedElement<bool>({{2, false}, {1, true}});
   return k;
 }
 
@@ -650,7 +680,7 @@ struct add : step {
   void show(std::ostream& os) const override {
     os << "add " << spec.name << " " << to_string(spec.restart)
        << (spec.one_shot ? " one_shot" : "") << (spec.delay_ready ? " delay_ready" : "")
-       << " deps=[";
+       << (spec.significant ? " significant" : "") << " deps=[";
     for (auto& d : spec.deps)
       os << d << " ";
     os << "]";
@@ -834,6 +864,10 @@ RC_GTEST_PROP(supervisor_model, the_tree_matches_the_model_after_every_step, ())
   m.period_ms = *rc::gen::element<int64_t>(1000, 5000);
   if (*rc::gen::arbitrary<bool>())
     m.backoff = backoff_policy{100ms, 1000ms, 0.0, 2000ms};
+  m.shutdown =
+      *rc::gen::weightedElement<auto_shutdown>({{2, auto_shutdown::never},
+                                                {1, auto_shutdown::any_significant},
+                                                {1, auto_shutdown::all_significant}});
   auto n = *rc::gen::inRange(1, 6);
   for (int i = 0; i < n; ++i)
     m.kids.push_back(gen_child(m, "c" + std::to_string(i)));
