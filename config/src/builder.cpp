@@ -898,7 +898,10 @@ private:
                   "(a one-shot: ready once it exited normally)");
         }
       }
-      c.settings_hash = std::hash<std::string>{}(info.settings.dump());
+      // Settings may hold text that is not UTF-8 (the type rejects it, or
+      // takes it as bytes): hash it with U+FFFD rather than throw.
+      c.settings_hash = std::hash<std::string>{}(
+          info.settings.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       if (factory_type != nullptr) {
         try {
           c.factory = factory_type->make(info.settings);
