@@ -260,14 +260,18 @@ private:
     return result;
   }
 
+  /// Drops `c` from every sibling's `depends_on`.
+  void forget(const child* c) {
+    for (auto& s : children_)
+      s->deps.erase(std::remove(s->deps.begin(), s->deps.end(), c), s->deps.end());
+  }
+
+  /// Deletes a slot that is not running (its stop has been settled).
   void remove_child(child* c) {
     ctx_.registry->erase(&c->diag);
     starts_.erase(c);
     stops_.erase(c);
-    if (c->state() == child_state::starting)
-      --starting_count_;
-    for (auto& s : children_)
-      s->deps.erase(std::remove(s->deps.begin(), s->deps.end(), c), s->deps.end());
+    forget(c);
     auto pos = c->index;
     children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(pos));
     for (auto i = pos; i < children_.size(); ++i)
@@ -773,9 +777,7 @@ private:
     // Removed children go first (right to left, by the stop queue).
     for (auto& name : steps.removed)
       if (auto c = find(name)) {
-        for (auto& s : children_)
-          if (s.get() != c)
-            s->deps.erase(std::remove(s->deps.begin(), s->deps.end(), c), s->deps.end());
+        forget(c); // its dependants may start without it now
         request_stop(c, goal::remove, false);
       }
     enum class step : uint8_t { keep, add, restart, offer, nested };

@@ -657,14 +657,16 @@ TEST_F(supervisor_test, a_child_whose_dependency_an_operator_stopped_is_waiting)
   EXPECT_EQ(health(ctx), health_level::ok);
 }
 
+/// A transient one-shot `migrate` and a permanent `app` depending on it.
+supervisor_spec migrate_then_app() {
+  auto spec = dependant_of("migrate", "app");
+  spec.children[0].restart = restart_type::transient;
+  spec.children[0].one_shot = true;
+  return spec;
+}
+
 TEST_F(supervisor_test, a_one_shot_is_done_before_its_dependants_start) {
-  supervisor_spec spec;
-  auto migrate = probe_child("migrate", restart_type::transient);
-  migrate.one_shot = true;
-  spec.children.push_back(migrate);
-  auto app = probe_child("app");
-  app.depends_on = {"migrate"};
-  spec.children.push_back(app);
+  auto spec = migrate_then_app();
   start(spec);
   // Its own ready() does not count: only its exit does.
   EXPECT_EQ(state("root/migrate"), child_state::starting);
@@ -687,14 +689,8 @@ TEST_F(supervisor_test, a_one_shot_is_done_before_its_dependants_start) {
 }
 
 TEST_F(supervisor_test, a_failed_one_shot_follows_its_restart_type) {
-  supervisor_spec spec;
+  auto spec = migrate_then_app();
   spec.flags.intensity = 5;
-  auto migrate = probe_child("migrate", restart_type::transient);
-  migrate.one_shot = true;
-  spec.children.push_back(migrate);
-  auto app = probe_child("app");
-  app.depends_on = {"migrate"};
-  spec.children.push_back(app);
   start(std::move(spec));
   crash("root/migrate");
   EXPECT_EQ(restarts("root/migrate"), 1u);
